@@ -1,0 +1,80 @@
+"""Who may see and act on what. A task belongs to the users holding its lane's role in its agency; the referrer
+sees their whole challenge; everyone else sees nothing of it. All of it plain SQL over the task rows."""
+
+from __future__ import annotations
+
+from sqlalchemy import exists, or_, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from .models import Challenge, Membership, Task, User
+
+
+def holds_lane(user_id: int) -> ColumnElement[bool]:
+    """True for task rows whose lane's role the user holds in the task's agency."""
+    return exists().where(
+        Membership.user_id == user_id,
+        Membership.role == Task.role,
+        Membership.agency_id == Task.agency_id,
+    )
+
+
+def can_act_on(session: Session, user: User, task: Task) -> bool:
+    return bool(
+        session.scalar(
+            select(Membership.id).where(
+                Membership.user_id == user.id, Membership.role == task.role, Membership.agency_id == task.agency_id
+            )
+        )
+    )
+
+
+def sees_challenge(user_id: int) -> ColumnElement[bool]:
+    """True for challenges the user raised, or in which they hold, held, claimed or completed a task."""
+    touched = exists().where(
+        Task.challenge_id == Challenge.id,
+        or_(holds_lane(user_id), Task.claimed_by_id == user_id, Task.completed_by_id == user_id),
+    )
+    return or_(Challenge.referrer_id == user_id, touched)
+
+
+def can_view(session: Session, user: User, challenge_id: int) -> bool:
+    return bool(session.scalar(select(Challenge.id).where(Challenge.id == challenge_id, sees_challenge(user.id))))
+
+
+def my_tasks(session: Session, user: User, limit: int = 200) -> list[Task]:
+    """Open tasks the user may take: unclaimed ones of their lanes and the ones they claimed. Soonest first."""
+    query = (
+        select(Task)
+        .where(
+            Task.status == "open",
+            holds_lane(user.id),
+            or_(Task.claimed_by_id.is_(None), Task.claimed_by_id == user.id),
+        )
+        .order_by(Task.due_at.is_(None), Task.due_at, Task.id)
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def visible_challenges(session: Session, user: User, limit: int = 200) -> list[Challenge]:
+    query = select(Challenge).where(sees_challenge(user.id)).order_by(Challenge.raised_at.desc()).limit(limit)
+    return list(session.scalars(query))
+
+
+def eligible_users(session: Session, role: str, agency_id: int) -> list[User]:
+    query = (
+        select(User)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.role == role, Membership.agency_id == agency_id, User.active.is_(True))
+        .order_by(User.id)
+    )
+    return list(session.scalars(query))
+
+
+def task_holders(session: Session, task: Task) -> list[User]:
+    """Who a task is waiting on: its claimer once claimed, else everyone who may claim it."""
+    if task.claimed_by_id is not None:
+        return [session.get(User, task.claimed_by_id)]
+    return eligible_users(session, task.role, task.agency_id)
+

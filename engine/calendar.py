@@ -1,0 +1,79 @@
+"""Working days: Monday to Friday less the bank holidays of the partnership's nation."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import holidays
+
+NATIONS = {
+    "england-wales": "ENG",
+    "scotland": "SCT",
+    "northern-ireland": "NIR",
+}
+
+
+@lru_cache(maxsize=16)
+def _bank_holidays(nation: str) -> holidays.HolidayBase:
+    if nation not in NATIONS:
+        raise ValueError(f"unknown nation {nation!r}; choose one of {', '.join(NATIONS)}")
+    return holidays.UK(subdiv=NATIONS[nation], years=range(2015, 2046))
+
+
+class WorkingCalendar:
+    """`add_working_days(moment, n)` ends at `end_of_day` local time on the nth working day after
+    the day of that moment, so a challenge raised at 16:59 or at 08:00 gets the same deadline."""
+
+    def __init__(
+        self,
+        nation: str = "england-wales",
+        end_of_day: time = time(17, 0),
+        zone: str = "Europe/London",
+    ) -> None:
+        self.nation = nation
+        self.end_of_day = end_of_day
+        self.zone = ZoneInfo(zone)
+        self._holidays = _bank_holidays(nation)
+
+    def is_working_day(self, day: date) -> bool:
+        return day.weekday() < 5 and day not in self._holidays
+
+    def holiday_name(self, day: date) -> str | None:
+        return self._holidays.get(day)
+
+    def local_day(self, moment: datetime) -> date:
+        if moment.tzinfo is None:
+            raise ValueError("working days need an aware datetime")
+        return moment.astimezone(self.zone).date()
+
+    def nth_working_day_after(self, day: date, n: int) -> date:
+        if n < 0:
+            raise ValueError("n must not be negative")
+        counted = 0
+        while counted < n:
+            day += timedelta(days=1)
+            if self.is_working_day(day):
+                counted += 1
+        return day
+
+    def nth_working_day_before(self, day: date, n: int) -> date:
+        counted = 0
+        while counted < n:
+            day -= timedelta(days=1)
+            if self.is_working_day(day):
+                counted += 1
+        return day
+
+    def end_of(self, day: date) -> datetime:
+        return datetime.combine(day, self.end_of_day, self.zone).astimezone(UTC)
+
+    def add_working_days(self, moment: datetime, n: int) -> datetime:
+        return self.end_of(self.nth_working_day_after(self.local_day(moment), n))
+
+    def working_days_before(self, deadline: datetime, n: int) -> datetime:
+        """The same local time of day, n working days earlier (a reminder before a deadline)."""
+        local = deadline.astimezone(self.zone)
+        day = self.nth_working_day_before(local.date(), n)
+        return datetime.combine(day, local.timetz().replace(tzinfo=None), self.zone).astimezone(UTC)

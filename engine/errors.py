@@ -1,0 +1,29 @@
+"""What a service refuses, in terms the web layer turns into messages and status codes."""
+
+from __future__ import annotations
+
+
+class ChallengeError(Exception):
+    """Base for refusals. Nothing has been changed when one is raised."""
+
+
+class NotFound(ChallengeError):
+    pass
+
+
+class Forbidden(ChallengeError):
+    pass
+
+
+class Conflict(ChallengeError):
+    """The task was completed, claimed by someone else, or changed since the page was loaded."""
+
+
+class Invalid(ChallengeError):
+    def __init__(self, errors: dict[str, str], message: str = "Some answers need correcting.") -> None:
+        super().__init__(message)
+        self.errors = errors
+
+
+class StepFailed(ChallengeError):
+    """The procedure itself failed while moving the case on; the case was left as it was."""

@@ -1,0 +1,259 @@
+"""The tables. The engine owns them; the web app shares this metadata through Flask-SQLAlchemy."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    event,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC datetimes in, aware UTC datetimes out, on SQLite (which drops the zone) and PostgreSQL alike."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Partnership(Base):
+    __tablename__ = "partnerships"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    # Whose bank holidays count: "england-wales", "scotland" or "northern-ireland".
+    nation: Mapped[str] = mapped_column(String(20), default="england-wales")
+
+    agencies: Mapped[list[Agency]] = relationship(back_populates="partnership", order_by="Agency.name")
+
+
+class Agency(Base):
+    __tablename__ = "agencies"
+    __table_args__ = (UniqueConstraint("partnership_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partnership_id: Mapped[int] = mapped_column(ForeignKey("partnerships.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(40))
+    # The partnership's own body (business unit, executive, scrutineer): partnership lanes resolve to it.
+    is_partnership_body: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    partnership: Mapped[Partnership] = relationship(back_populates="agencies")
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(300))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    memberships: Mapped[list[Membership]] = relationship(back_populates="user")
+
+
+class Membership(Base):
+    """A user holds a role in an agency. Lanes are matched against (role, agency)."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (
+        UniqueConstraint("user_id", "agency_id", "role"),
+        Index("ix_memberships_role_agency", "role", "agency_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    role: Mapped[str] = mapped_column(String(60))
+
+    user: Mapped[User] = relationship(back_populates="memberships")
+    agency: Mapped[Agency] = relationship()
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    # Only the SHA-256 of the token is kept; the token itself is shown once.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+
+class ProcedureVersion(Base):
+    """A published procedure: the BPMN stored once, keyed by the hash of everything that defines it."""
+
+    __tablename__ = "procedure_versions"
+    __table_args__ = (UniqueConstraint("partnership_id", "procedure", "content_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partnership_id: Mapped[int] = mapped_column(ForeignKey("partnerships.id"))
+    procedure: Mapped[str] = mapped_column(String(60))
+    number: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(200))
+    process_id: Mapped[str] = mapped_column(String(100))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    bpmn_xml: Mapped[str] = mapped_column(Text)
+    forms: Mapped[dict] = mapped_column(JSON)
+    lanes: Mapped[dict] = mapped_column(JSON)
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    partnership: Mapped[Partnership] = relationship()
+
+
+class Challenge(Base):
+    __tablename__ = "challenges"
+    __table_args__ = (Index("ix_challenges_next_timer_due", "next_timer_due"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(40), unique=True)
+    partnership_id: Mapped[int] = mapped_column(ForeignKey("partnerships.id"))
+    procedure_version_id: Mapped[int] = mapped_column(ForeignKey("procedure_versions.id"))
+    referrer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    raising_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    receiving_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    subject_reference: Mapped[str] = mapped_column(String(80))
+    area: Mapped[str] = mapped_column(String(60))
+    summary: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    outcome: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    current_stage: Mapped[int] = mapped_column(Integer, default=1)
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    next_timer_due: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Serialized workflow without its spec (the spec lives once, in procedure_versions).
+    state: Mapped[str] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    procedure_version: Mapped[ProcedureVersion] = relationship()
+    partnership: Mapped[Partnership] = relationship()
+    referrer: Mapped[User] = relationship()
+    raising_agency: Mapped[Agency] = relationship(foreign_keys=[raising_agency_id])
+    receiving_agency: Mapped[Agency] = relationship(foreign_keys=[receiving_agency_id])
+
+
+class Task(Base):
+    """One human task of a challenge, open or finished; what the task lists query without loading a workflow."""
+
+    __tablename__ = "tasks"
+    __table_args__ = (
+        UniqueConstraint("challenge_id", "task_uuid"),
+        Index("ix_tasks_open_by_role", "status", "role", "agency_id", "due_at"),
+        Index("ix_tasks_challenge", "challenge_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    challenge_id: Mapped[int] = mapped_column(ForeignKey("challenges.id"))
+    task_uuid: Mapped[str] = mapped_column(String(36))
+    bpmn_id: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(200))
+    lane: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(60))
+    side: Mapped[str] = mapped_column(String(20))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    stage: Mapped[int] = mapped_column(Integer)
+    form: Mapped[str] = mapped_column(String(100))
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # open, completed, or cancelled (a deadline or another path took the case on).
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    data: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+
+    challenge: Mapped[Challenge] = relationship()
+    agency: Mapped[Agency] = relationship()
+    claimed_by: Mapped[User | None] = relationship(foreign_keys=[claimed_by_id])
+    completed_by: Mapped[User | None] = relationship(foreign_keys=[completed_by_id])
+
+
+class Event(Base):
+    """Append-only history of a challenge. Rows are never updated or deleted (enforced below)."""
+
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_challenge", "challenge_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    challenge_id: Mapped[int] = mapped_column(ForeignKey("challenges.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id"), nullable=True)
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    actor: Mapped[User | None] = relationship()
+
+
+class Notification(Base):
+    """The transactional outbox: written with the change that caused it, delivered afterwards."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        Index("ix_notifications_user", "user_id", "id"),
+        Index("ix_notifications_delivery", "email_status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    challenge_id: Mapped[int | None] = mapped_column(ForeignKey("challenges.id"), nullable=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    email: Mapped[str] = mapped_column(String(200))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # pending, sent, or failed (gave up after the last attempt).
+    email_status: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    challenge: Mapped[Challenge | None] = relationship()
+
+
+class AppendOnlyViolation(RuntimeError):
+    pass
+
+
+@event.listens_for(Session, "before_flush")
+def _events_are_append_only(session: Session, flush_context, instances) -> None:
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, Event) and (obj in session.deleted or session.is_modified(obj)):
+            raise AppendOnlyViolation("events are append-only")

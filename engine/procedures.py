@@ -1,0 +1,156 @@
+"""Procedures: a folder in workflows/ (diagram, forms, lane map), checked and published as an immutable version."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jsonschema.exceptions import SchemaError
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from .clock import Clock
+from .forms import check_schema
+from .models import Partnership, ProcedureVersion
+from .roles import ROLES, SIDES
+from .spiff import CLOCKED_TIMERS, InvalidProcedure, cached_procedure, parse_procedure
+
+WORKFLOWS = Path(__file__).resolve().parent.parent / "workflows"
+
+# Names a diagram's functions take; a form field of the same name would hide the function.
+RESERVED_FIELDS = {"now", "working_days_after", "working_days_before", "hours_before", "notify", "local_time"}
+
+
+@dataclass(frozen=True)
+class ProcedureFiles:
+    procedure: str
+    title: str
+    process_id: str
+    bpmn_xml: str
+    forms: dict[str, Any]
+    lanes: dict[str, Any]
+
+    def content_hash(self) -> str:
+        canonical = json.dumps(
+            {"bpmn": self.bpmn_xml, "forms": self.forms, "lanes": self.lanes, "process_id": self.process_id},
+            sort_keys=True,
+        )
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def read_folder(folder: Path | str) -> ProcedureFiles:
+    folder = Path(folder)
+    meta = json.loads((folder / "procedure.json").read_text())
+    forms = {p.name: json.loads(p.read_text()) for p in sorted((folder / "forms").glob("*.json"))}
+    return ProcedureFiles(
+        procedure=meta["procedure"],
+        title=meta["title"],
+        process_id=meta["process_id"],
+        bpmn_xml=(folder / "procedure.bpmn").read_text(),
+        forms=forms,
+        lanes=json.loads((folder / "lanes.json").read_text()),
+    )
+
+
+def human_task_specs(spec, subprocess_specs) -> list:
+    specs = list(spec.task_specs.values())
+    for sub in subprocess_specs.values():
+        specs.extend(sub.task_specs.values())
+    return [ts for ts in specs if getattr(ts, "manual", False)]
+
+
+def check_procedure(files: ProcedureFiles) -> tuple[Any, dict[str, Any]]:
+    """Everything a case will need, checked before anything runs: raises `InvalidProcedure` with the reason."""
+    spec, subprocess_specs = parse_procedure(files.bpmn_xml, files.process_id)
+    for name, schema in files.forms.items():
+        try:
+            check_schema(schema)
+        except SchemaError as exc:
+            raise InvalidProcedure(f"form {name} is not a valid JSON Schema: {exc.message}") from None
+        clashes = RESERVED_FIELDS & set(schema.get("properties", {}))
+        if clashes:
+            raise InvalidProcedure(f"form {name} uses reserved field names: {', '.join(sorted(clashes))}")
+    for lane, entry in files.lanes.items():
+        if entry.get("role") not in ROLES:
+            raise InvalidProcedure(f"lane {lane!r} maps to unknown role {entry.get('role')!r}")
+        if entry.get("side") not in SIDES:
+            raise InvalidProcedure(f"lane {lane!r} has side {entry.get('side')!r}; use one of {', '.join(SIDES)}")
+    tasks = human_task_specs(spec, subprocess_specs)
+    if not tasks:
+        raise InvalidProcedure("the diagram has no user tasks")
+    for ts in tasks:
+        label = f"user task {ts.bpmn_name or ts.name!r}"
+        form = ts.extensions.get("formJsonSchemaFilename")
+        if not form or form not in files.forms:
+            raise InvalidProcedure(f"{label} needs a form (formJsonSchemaFilename) that exists; got {form!r}")
+        if not ts.lane or ts.lane not in files.lanes:
+            raise InvalidProcedure(f"{label} must sit in a lane that the lane map names; got {ts.lane!r}")
+        stage = ts.extensions.get("properties", {}).get("stage", "")
+        if not stage.isdigit():
+            raise InvalidProcedure(f"{label} needs a whole-number 'stage' property; got {stage!r}")
+    for ts in spec.task_specs.values():
+        definition = getattr(ts, "event_definition", None)
+        if isinstance(definition, TimerEventDefinition) and not isinstance(definition, CLOCKED_TIMERS):
+            raise InvalidProcedure(f"timer {ts.bpmn_name!r} is of a kind the engine cannot run on its clock")
+    return spec, subprocess_specs
+
+
+def publish(session: Session, clock: Clock, partnership: Partnership, files: ProcedureFiles) -> ProcedureVersion:
+    """Publish a version; publishing the same content again returns the version already stored."""
+    check_procedure(files)
+    digest = files.content_hash()
+    existing = session.scalar(
+        select(ProcedureVersion).where(
+            ProcedureVersion.partnership_id == partnership.id,
+            ProcedureVersion.procedure == files.procedure,
+            ProcedureVersion.content_hash == digest,
+        )
+    )
+    if existing is not None:
+        return existing
+    number = (
+        session.scalar(
+            select(func.max(ProcedureVersion.number)).where(
+                ProcedureVersion.partnership_id == partnership.id, ProcedureVersion.procedure == files.procedure
+            )
+        )
+        or 0
+    ) + 1
+    version = ProcedureVersion(
+        partnership_id=partnership.id,
+        procedure=files.procedure,
+        number=number,
+        title=files.title,
+        process_id=files.process_id,
+        content_hash=digest,
+        bpmn_xml=files.bpmn_xml,
+        forms=files.forms,
+        lanes=files.lanes,
+        published_at=clock.now(),
+    )
+    session.add(version)
+    session.flush()
+    return version
+
+
+def current_version(session: Session, partnership_id: int) -> ProcedureVersion | None:
+    return session.scalar(
+        select(ProcedureVersion)
+        .where(ProcedureVersion.partnership_id == partnership_id)
+        .order_by(ProcedureVersion.published_at.desc(), ProcedureVersion.id.desc())
+        .limit(1)
+    )
+
+
+def specs_of(version: ProcedureVersion) -> tuple[Any, dict[str, Any]]:
+    return cached_procedure(version.content_hash, version.bpmn_xml, version.process_id)
+
+
+@lru_cache(maxsize=1)
+def raise_form() -> dict[str, Any]:
+    return json.loads((WORKFLOWS / "raise.json").read_text())

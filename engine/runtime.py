@@ -1,0 +1,219 @@
+"""A case in motion: load a challenge's workflow, let it move, and write back everything that moved (state,
+task rows, next timer, events, outbox) into the caller's transaction. The caller commits once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from . import notifications
+from .access import task_holders
+from .calendar import WorkingCalendar
+from .clock import Clock
+from .errors import StepFailed
+from .models import Agency, Challenge, Event, ProcedureVersion, Task, User
+from .procedures import specs_of
+from .spiff import (
+    ChallengeScriptEngine,
+    dump_workflow,
+    load_workflow,
+    new_workflow,
+    next_timer_due,
+    run_engine,
+)
+from .spiff import InvalidProcedure as _InvalidProcedure
+
+ENGINE_ERRORS = (SpiffWorkflowException, _InvalidProcedure, ValueError, TypeError, KeyError, NameError,
+                 ArithmeticError, AttributeError)
+
+
+@dataclass
+class Case:
+    challenge: Challenge
+    version: ProcedureVersion
+    workflow: BpmnWorkflow
+    script_engine: ChallengeScriptEngine
+    fired_timers: list[dict[str, Any]] = field(default_factory=list)
+
+    def note_timer(self, task) -> None:
+        definition = getattr(task.task_spec, "event_definition", None)
+        if isinstance(definition, TimerEventDefinition):
+            self.fired_timers.append({"timer": task.task_spec.bpmn_name or task.task_spec.bpmn_id,
+                                      "bpmn_id": task.task_spec.bpmn_id, "due": _timer_value(task)})
+
+
+def calendar_for(challenge: Challenge) -> WorkingCalendar:
+    return WorkingCalendar(challenge.partnership.nation)
+
+
+def start_case(challenge: Challenge, version: ProcedureVersion, clock: Clock, data: dict[str, Any]) -> Case:
+    spec, subprocess_specs = specs_of(version)
+    script_engine = ChallengeScriptEngine(clock, calendar_for(challenge))
+    workflow = new_workflow(spec, subprocess_specs, script_engine)
+    for task in workflow.get_tasks(state=TaskState.READY):
+        task.data.update(data)
+    return Case(challenge, version, workflow, script_engine)
+
+
+def open_case(challenge: Challenge, clock: Clock) -> Case:
+    version = challenge.procedure_version
+    spec, subprocess_specs = specs_of(version)
+    script_engine = ChallengeScriptEngine(clock, calendar_for(challenge))
+    workflow = load_workflow(challenge.state, spec, subprocess_specs, script_engine)
+    return Case(challenge, version, workflow, script_engine)
+
+
+def lane_agency_id(session: Session, challenge: Challenge, side: str) -> int:
+    if side == "raising":
+        return challenge.raising_agency_id
+    if side == "receiving":
+        return challenge.receiving_agency_id
+    body = session.scalar(
+        select(Agency.id).where(
+            Agency.partnership_id == challenge.partnership_id, Agency.is_partnership_body.is_(True)
+        )
+    )
+    if body is None:
+        raise StepFailed("the partnership has no business unit for its partnership lanes")
+    return body
+
+
+def record(session: Session, clock: Clock, challenge: Challenge, kind: str, actor: User | None = None,
+           task: Task | None = None, **data: Any) -> Event:
+    event = Event(challenge_id=challenge.id, at=clock.now(), actor_id=actor.id if actor else None, kind=kind,
+                  task_id=task.id if task else None, data=data)
+    session.add(event)
+    return event
+
+
+def _parse_due(value: Any) -> datetime | None:
+    if not value:
+        return None
+    return TimerEventDefinition.get_datetime(str(value))
+
+
+def advance(session: Session, clock: Clock, case: Case, actor: User | None = None) -> None:
+    """Run the procedure until it waits for people or time, then write back everything that changed."""
+    challenge = case.challenge
+    try:
+        run_engine(case.workflow, did_complete_task=case.note_timer)
+        _sync_tasks(session, clock, case)
+    except ENGINE_ERRORS as exc:
+        raise StepFailed(f"the procedure could not move on: {exc}") from exc
+
+    for fired in case.fired_timers:
+        record(session, clock, challenge, "timer_fired", **fired)
+    _write_notifications(session, clock, case)
+    _update_challenge(session, clock, case, actor)
+    challenge.state = dump_workflow(case.workflow)
+    challenge.next_timer_due = next_timer_due(case.workflow)
+
+
+def catch_up(case: Case) -> None:
+    """Fire whatever fell due before a person acts, so the act lands on the case as it stands now."""
+    try:
+        run_engine(case.workflow, did_complete_task=case.note_timer)
+    except ENGINE_ERRORS as exc:
+        raise StepFailed(f"the procedure could not move on: {exc}") from exc
+
+
+def _timer_value(task) -> str | None:
+    value = task._get_internal_data("event_value")
+    if isinstance(value, dict):
+        return value.get("next")
+    return value
+
+
+def _sync_tasks(session: Session, clock: Clock, case: Case) -> None:
+    challenge, now = case.challenge, clock.now()
+    ready = {str(t.id): t for t in case.workflow.get_tasks(state=TaskState.READY, manual=True)}
+    open_rows = {
+        row.task_uuid: row
+        for row in session.scalars(select(Task).where(Task.challenge_id == challenge.id, Task.status == "open"))
+    }
+    for uuid, row in open_rows.items():
+        if uuid not in ready:
+            row.status = "cancelled"
+            row.closed_at = now
+            record(session, clock, challenge, "task_cancelled", task=row, title=row.title, stage=row.stage)
+    for uuid, spiff_task in ready.items():
+        if uuid in open_rows:
+            continue
+        spec = spiff_task.task_spec
+        lane = case.version.lanes[spec.lane]
+        properties = spec.extensions.get("properties", {})
+        due_expression = properties.get("due")
+        due = _parse_due(case.script_engine.evaluate(spiff_task, due_expression)) if due_expression else None
+        row = Task(
+            challenge_id=challenge.id,
+            task_uuid=uuid,
+            bpmn_id=spec.bpmn_id,
+            title=spec.bpmn_name or spec.bpmn_id,
+            lane=spec.lane,
+            role=lane["role"],
+            side=lane["side"],
+            agency_id=lane_agency_id(session, challenge, lane["side"]),
+            stage=int(properties.get("stage", 0)),
+            form=spec.extensions["formJsonSchemaFilename"],
+            due_at=due,
+            status="open",
+            opened_at=now,
+        )
+        session.add(row)
+        session.flush()
+        record(session, clock, challenge, "task_opened", task=row, title=row.title, stage=row.stage,
+               lane=row.lane, due_at=due.isoformat() if due else None)
+        holders = task_holders(session, row)
+        due_text = f" It is due by {case.script_engine.local_time(due.isoformat())}." if due else ""
+        notifications.queue(
+            session, clock, challenge, holders,
+            f"{challenge.reference}: new task - {row.title}",
+            f"A professional challenge needs you: {row.title} (case {challenge.subject_reference}).{due_text}",
+        )
+
+
+def _write_notifications(session: Session, clock: Clock, case: Case) -> None:
+    challenge = case.challenge
+    for note in case.script_engine.notifications:
+        try:
+            users = notifications.resolve(
+                session, challenge, case.version.lanes,
+                lambda side: lane_agency_id(session, challenge, side), note["to"], note["waiting"],
+            )
+        except ValueError as exc:
+            raise StepFailed(str(exc)) from exc
+        count = notifications.queue(session, clock, challenge, users, note["subject"], note["message"])
+        record(session, clock, challenge, "notified", subject=note["subject"], to=note["to"], recipients=count)
+    case.script_engine.notifications.clear()
+
+
+def _update_challenge(session: Session, clock: Clock, case: Case, actor: User | None) -> None:
+    challenge = case.challenge
+    stages = session.scalars(
+        select(Task.stage).where(Task.challenge_id == challenge.id, Task.status == "open")
+    ).all()
+    if stages and max(stages) != challenge.current_stage:
+        previous, challenge.current_stage = challenge.current_stage, max(stages)
+        record(session, clock, challenge, "stage_entered", stage=challenge.current_stage, previous=previous)
+        notifications.queue(
+            session, clock, challenge, [challenge.referrer],
+            f"{challenge.reference}: now at stage {challenge.current_stage}",
+            f"Your professional challenge about case {challenge.subject_reference} has moved from stage "
+            f"{previous} to stage {challenge.current_stage}. Open it to see the record of each stage.",
+        )
+    if case.workflow.is_completed() and challenge.status == "open":
+        last = case.workflow.last_task
+        data = last.data if last is not None else {}
+        challenge.status = "closed"
+        challenge.outcome = data.get("outcome") or "closed"
+        challenge.closed_at = clock.now()
+        record(session, clock, challenge, "challenge_closed", actor=actor, outcome=challenge.outcome,
+               stage=challenge.current_stage)

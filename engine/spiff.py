@@ -1,0 +1,389 @@
+"""Every way we extend SpiffWorkflow, in one module, through its own mechanisms (parser table, serializer
+registry, script engine). Nothing here is monkeypatched.
+
+- Timers read our clock (the script engine carries it) instead of the wall clock, so tests move time.
+- Scripts and expressions run in the sandbox of `engine.sandbox`, with working-day and notification functions.
+- A workflow is serialized without its spec: the spec is stored once per procedure version and reattached.
+- BPMN XML is parsed with no DTDs, entities or network.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+from lxml import etree
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.script_engine.python_environment import TaskDataEnvironment
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditionalEventDefinitionConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.specs.defaults import BoundaryEvent, IntermediateCatchEvent, StartEvent
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition,
+    DurationTimerEventDefinition,
+    TimeDateEventDefinition,
+    TimerEventDefinition,
+)
+from SpiffWorkflow.spiff.parser.event_parsers import (
+    SpiffBoundaryEventParser,
+    SpiffIntermediateCatchEventParser,
+    SpiffStartEventParser,
+)
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.util.task import TaskState
+
+from .calendar import WorkingCalendar
+from .clock import Clock
+from .sandbox import SAFE_BUILTINS, UnsafeScript, check
+
+# --- timers on our clock -------------------------------------------------------------------------------
+
+
+def _now(my_task) -> datetime:
+    return my_task.workflow.top_workflow.script_engine.now()
+
+
+class ClockedTimeDate(TimeDateEventDefinition):
+    def has_fired(self, my_task):
+        event_value = my_task._get_internal_data("event_value")
+        if event_value is None:
+            # Arm only: a moment already past fires on a later pass, in due order with the case's other
+            # overdue timers (see run_engine).
+            event_value = my_task.workflow.script_engine.evaluate(my_task, self.expression)
+            TimerEventDefinition.get_datetime(event_value)  # a bad value fails now, not at every refresh
+            my_task._set_internal_data(event_value=event_value)
+            return False
+        if TimerEventDefinition.get_datetime(event_value) <= _now(my_task):
+            my_task._set_internal_data(event_fired=True)
+        return my_task._get_internal_data("event_fired", False)
+
+
+class ClockedDuration(DurationTimerEventDefinition):
+    def has_fired(self, my_task):
+        event_value = my_task._get_internal_data("event_value")
+        if event_value is None:
+            expression = my_task.workflow.script_engine.evaluate(my_task, self.expression)
+            start = _now(my_task)
+            parsed = TimerEventDefinition.parse_iso_duration(expression)
+            event_value = (start + TimerEventDefinition.get_timedelta_from_start(parsed, start)).isoformat()
+            my_task._set_internal_data(event_value=event_value)
+        if TimerEventDefinition.get_datetime(event_value) <= _now(my_task):
+            my_task._set_internal_data(event_fired=True)
+        return my_task._get_internal_data("event_fired", False)
+
+
+class ClockedCycle(CycleTimerEventDefinition):
+    def cycle_complete(self, my_task):
+        now = _now(my_task)
+        event_value = my_task._get_internal_data("event_value")
+        if event_value is None:
+            expression = my_task.workflow.script_engine.evaluate(my_task, self.expression)
+            components = expression.upper().replace("--", "/").strip("R").split("/")
+            if len(components) == 2 and components[1].startswith("P"):
+                # "R3/P1D": the first repeat one interval from now (our now, not the wall clock's).
+                parsed = TimerEventDefinition.parse_iso_duration(components[1])
+                duration = TimerEventDefinition.get_timedelta_from_start(parsed, now)
+                cycles, start = int(components[0]) if components[0] else -1, now + duration
+            else:
+                cycles, start, duration = TimerEventDefinition.parse_iso_recurring_interval(expression)
+            event_value = {"cycles": cycles, "next": start.isoformat(), "duration": duration.total_seconds()}
+        ready = False
+        if event_value["cycles"] != 0:
+            next_event = datetime.fromisoformat(event_value["next"])
+            if next_event <= now:
+                event_value["next"] = (next_event + timedelta(seconds=event_value["duration"])).isoformat()
+                event_value["cycles"] -= 1
+                ready = True
+        else:
+            my_task.internal_data.pop("event_value", None)
+            my_task.internal_data["event_fired"] = True
+        my_task._set_internal_data(event_value=event_value)
+        return ready
+
+
+CLOCKED_TIMERS = (ClockedTimeDate, ClockedDuration, ClockedCycle)
+
+
+class ClockedTimerParsing:
+    """Mixin for the event parsers: the same XML, our clocked event definitions."""
+
+    def parse_timer_event(self, event):
+        stock = super().parse_timer_event(event)
+        for stock_class, ours in (
+            (TimeDateEventDefinition, ClockedTimeDate),
+            (DurationTimerEventDefinition, ClockedDuration),
+            (CycleTimerEventDefinition, ClockedCycle),
+        ):
+            if type(stock) is stock_class:
+                return ours(stock.name, stock.expression, description=stock.description)
+        return stock
+
+
+class StartEventParser(ClockedTimerParsing, SpiffStartEventParser):
+    pass
+
+
+class BoundaryEventParser(ClockedTimerParsing, SpiffBoundaryEventParser):
+    pass
+
+
+class IntermediateCatchEventParser(ClockedTimerParsing, SpiffIntermediateCatchEventParser):
+    pass
+
+
+class ProcedureParser(SpiffBpmnParser):
+    OVERRIDE_PARSER_CLASSES = {
+        **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
+        full_tag("startEvent"): (StartEventParser, StartEvent),
+        full_tag("boundaryEvent"): (BoundaryEventParser, BoundaryEvent),
+        full_tag("intermediateCatchEvent"): (IntermediateCatchEventParser, IntermediateCatchEvent),
+    }
+
+
+# --- the sandboxed script engine ------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=4096)
+def _compiled(source: str, mode: str):
+    return compile(check(source, mode), "<diagram>", mode)
+
+
+class SandboxEnvironment(TaskDataEnvironment):
+    def evaluate(self, expression, context, external_context=None):
+        code = _compiled(expression, "eval")
+        scope = dict(self.globals)
+        scope.update(external_context or {})
+        scope.update(context)
+        scope["__builtins__"] = SAFE_BUILTINS
+        return eval(code, scope)
+
+    def execute(self, script, context, external_context=None):
+        code = _compiled(script, "exec")
+        self.check_for_overwrite(context, external_context or {})
+        context.update(self.globals)
+        context.update(external_context or {})
+        context["__builtins__"] = SAFE_BUILTINS
+        try:
+            exec(code, context)
+        finally:
+            self._remove_globals_and_functions_from_context(context, external_context)
+        return True
+
+
+def _as_datetime(value: str | datetime) -> datetime:
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if moment.tzinfo is None:
+        raise ValueError(f"{value!r} has no time zone")
+    return moment
+
+
+class ChallengeScriptEngine(PythonScriptEngine):
+    """Built for each step of one challenge: its clock, its partnership's calendar, and an outbox buffer
+    that `notify(...)` fills and the service writes in the same transaction."""
+
+    def __init__(self, clock: Clock, calendar: WorkingCalendar) -> None:
+        self.clock = clock
+        self.calendar = calendar
+        # While catching up on overdue timers the case lives at each timer's due moment in turn.
+        self.at: datetime | None = None
+        self._running = None
+        self.notifications: list[dict[str, Any]] = []
+        functions = {
+            "now": lambda: self.now().isoformat(),
+            "working_days_after": self._working_days_after,
+            "working_days_before": self._working_days_before,
+            "hours_before": self._hours_before,
+            "notify": self._notify,
+            "local_time": self.local_time,
+        }
+        super().__init__(environment=SandboxEnvironment(functions))
+
+    def now(self) -> datetime:
+        return self.at or self.clock.now()
+
+    def execute(self, task, script, external_context=None):
+        self._running = task
+        try:
+            return super().execute(task, script, external_context)
+        finally:
+            self._running = None
+
+    def _working_days_after(self, moment: str, days: int) -> str:
+        return self.calendar.add_working_days(_as_datetime(moment), int(days)).isoformat()
+
+    def _working_days_before(self, moment: str, days: int) -> str:
+        return self.calendar.working_days_before(_as_datetime(moment), int(days)).isoformat()
+
+    def _hours_before(self, moment: str, hours: float) -> str:
+        return (_as_datetime(moment) - timedelta(hours=float(hours))).astimezone(UTC).isoformat()
+
+    def local_time(self, moment: str) -> str:
+        """How a person reads a deadline: "Monday 21 December 2026, 17:00" in the partnership's zone."""
+        local = _as_datetime(moment).astimezone(self.calendar.zone)
+        return f"{local:%A} {local.day} {local:%B %Y, %H:%M}"
+
+    def _notify(self, to, subject: str, message: str) -> None:
+        recipients = [to] if isinstance(to, str) else list(to)
+        # "current" means the tasks waiting at the moment the script runs, not after the step ends.
+        waiting = []
+        if getattr(self, "_running", None) is not None:
+            top = self._running.workflow.top_workflow
+            waiting = [str(t.id) for t in top.get_tasks(state=TaskState.READY, manual=True)]
+        self.notifications.append(
+            {"to": recipients, "subject": str(subject), "message": str(message), "waiting": waiting}
+        )
+
+
+# --- parsing a procedure safely -------------------------------------------------------------------------
+
+SAFE_XML = etree.XMLParser(
+    resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False, huge_tree=False
+)
+
+_EXPRESSION_TAGS = ("conditionExpression", "timeDate", "timeDuration", "timeCycle")
+_SCRIPT_TAGS = ("script", "preScript", "postScript")
+
+
+class InvalidProcedure(ValueError):
+    """A diagram that cannot be published, with a message for the process owner."""
+
+
+def parse_xml(bpmn_xml: str | bytes) -> etree._Element:
+    data = bpmn_xml.encode() if isinstance(bpmn_xml, str) else bpmn_xml
+    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+        raise InvalidProcedure("the diagram may not contain a DOCTYPE or entity declarations")
+    try:
+        return etree.fromstring(data, SAFE_XML)
+    except etree.XMLSyntaxError as exc:
+        raise InvalidProcedure(f"the diagram is not well-formed XML: {exc}") from None
+
+
+def check_scripts(root: etree._Element) -> None:
+    """Refuse a diagram if any script or expression in it leaves the sandbox."""
+    for element in root.iter():
+        if not isinstance(element.tag, str):
+            continue
+        local = etree.QName(element).localname
+        text = (element.text or "").strip()
+        where = element.getparent().get("id") if element.getparent() is not None else "?"
+        try:
+            if local in _EXPRESSION_TAGS and text:
+                check(text, "eval")
+            elif local in _SCRIPT_TAGS and text:
+                check(text, "exec")
+            elif local == "property" and element.get("name") == "due":
+                check(element.get("value", ""), "eval")
+        except UnsafeScript as exc:
+            raise InvalidProcedure(f"{local} of {where}: {exc}") from None
+
+
+def parse_procedure(bpmn_xml: str, process_id: str) -> tuple[Any, dict[str, Any]]:
+    root = parse_xml(bpmn_xml)
+    check_scripts(root)
+    parser = ProcedureParser()
+    try:
+        parser.add_bpmn_xml(etree.ElementTree(root), filename=f"{process_id}.bpmn")
+        spec = parser.get_spec(process_id)
+        subprocess_specs = parser.get_subprocess_specs(process_id)
+    except ValidationException as exc:
+        raise InvalidProcedure(f"the diagram is not valid BPMN: {exc}") from None
+    return spec, subprocess_specs
+
+
+@lru_cache(maxsize=64)
+def cached_procedure(content_hash: str, bpmn_xml: str, process_id: str) -> tuple[Any, dict[str, Any]]:
+    """Specs are immutable once parsed, so every case of a version shares one."""
+    return parse_procedure(bpmn_xml, process_id)
+
+
+# --- serializing a case without its spec ----------------------------------------------------------------
+
+
+class SpecFreeWorkflowConverter(BpmnWorkflowConverter):
+    def to_dict(self, workflow):
+        dct = super(BpmnWorkflowConverter, self).to_dict(workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+
+_CONFIG = copy.copy(SPIFF_CONFIG)
+_CONFIG[BpmnWorkflow] = SpecFreeWorkflowConverter
+for _timer in (ClockedTimeDate, ClockedDuration, ClockedCycle):
+    _CONFIG[_timer] = TimerConditionalEventDefinitionConverter
+SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_CONFIG))
+
+
+def dump_workflow(workflow: BpmnWorkflow) -> str:
+    return SERIALIZER.serialize_json(workflow)
+
+
+def load_workflow(state: str, spec, subprocess_specs, script_engine: ChallengeScriptEngine) -> BpmnWorkflow:
+    dct = json.loads(state)
+    SERIALIZER.migrate(dct)
+    dct["spec"] = spec
+    dct["subprocess_specs"] = dict(subprocess_specs)
+    workflow = SERIALIZER.from_dict(dct)
+    workflow.script_engine = script_engine
+    return workflow
+
+
+def new_workflow(spec, subprocess_specs, script_engine: ChallengeScriptEngine) -> BpmnWorkflow:
+    return BpmnWorkflow(spec, subprocess_specs, script_engine=script_engine)
+
+
+def _settle(workflow: BpmnWorkflow, did_complete_task) -> None:
+    for _ in range(200):
+        workflow.do_engine_steps(did_complete_task=did_complete_task)
+        if not workflow.get_tasks(state=TaskState.READY, manual=False):
+            return
+    raise RuntimeError("the procedure did not settle after 200 engine rounds (a loop with no waiting step?)")
+
+
+def run_engine(workflow: BpmnWorkflow, did_complete_task=None) -> None:
+    """Run engine tasks and fire due timers until only people (or the future) can move the case on.
+
+    Overdue timers fire in the order of their due moments, each with the case's clock set to that moment, so a
+    case caught up after downtime ends exactly where it would have been had every timer fired on time (a
+    reminder before its deadline, never after it)."""
+    engine: ChallengeScriptEngine = workflow.script_engine
+    real_now = engine.clock.now()
+    try:
+        for _ in range(1000):
+            due = next_timer_due(workflow)
+            engine.at = due if due is not None and due <= real_now else None
+            _settle(workflow, did_complete_task)
+            if engine.at is None:
+                # Settled at the real now; timers armed on the way may already be overdue: go round again.
+                due = next_timer_due(workflow)
+                if due is None or due > real_now:
+                    return
+        raise RuntimeError("the procedure kept firing timers after 1000 rounds")
+    finally:
+        engine.at = None
+
+
+def next_timer_due(workflow: BpmnWorkflow) -> datetime | None:
+    """The earliest moment a waiting timer of this case will fire, from the values stored in the case."""
+    due = []
+    for task in workflow.get_tasks(state=TaskState.WAITING):
+        definition = getattr(task.task_spec, "event_definition", None)
+        if not isinstance(definition, TimerEventDefinition):
+            continue
+        value = task._get_internal_data("event_value")
+        if value is None:
+            continue
+        if isinstance(value, dict):
+            if value.get("cycles") == 0:
+                continue
+            value = value["next"]
+        due.append(TimerEventDefinition.get_datetime(value))
+    return min(due) if due else None
