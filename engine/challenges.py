@@ -158,6 +158,14 @@ def get_task(session: Session, task_id: int) -> Task:
     return task
 
 
+def task_for(session: Session, user: User, task_id: int) -> Task:
+    """A task the user may act on, or one of a challenge they can see (to read, not to act)."""
+    task = get_task(session, task_id)
+    if can_act_on(session, user, task) or can_view(session, user, task.challenge_id):
+        return task
+    raise NotFound("There is no such task.")
+
+
 def _check_can_act(session: Session, user: User, task: Task) -> None:
     if not can_act_on(session, user, task):
         if can_view(session, user, task.challenge_id):

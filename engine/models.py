@@ -81,6 +81,20 @@ class User(Base):
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="user")
 
+    # The protocol session managers such as Flask-Login expect; plain attributes, no framework import.
+    is_anonymous = False
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def get_id(self) -> str:
+        return str(self.id)
+
 
 class Membership(Base):
     """A user holds a role in an agency. Lanes are matched against (role, agency)."""

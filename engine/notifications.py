@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from .access import eligible_users, task_holders
 from .clock import Clock
-from .models import Agency, Challenge, Notification, Task, User
+from .models import Challenge, Notification, Task, User
 
 MAX_ATTEMPTS = 8
 
@@ -156,10 +156,16 @@ def for_user(session: Session, user: User, limit: int = 200) -> list[Notificatio
     )
 
 
-def partnership_body(session: Session, partnership_id: int) -> Agency:
-    body = session.scalar(
-        select(Agency).where(Agency.partnership_id == partnership_id, Agency.is_partnership_body.is_(True))
+def unread_count(session: Session, user: User) -> int:
+    return session.scalar(
+        select(func.count(Notification.id)).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    ) or 0
+
+
+def mark_read(session: Session, clock: Clock, user: User) -> None:
+    session.execute(
+        update(Notification)
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        .values(read_at=clock.now())
     )
-    if body is None:
-        raise ValueError("the partnership has no business unit agency for its partnership lanes")
-    return body
+    session.commit()

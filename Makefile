@@ -1,0 +1,39 @@
+# The two commands: `make run` (the product on http://127.0.0.1:5000/) and `make test` (the whole suite).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+POSTGRES_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+.PHONY: run test test-postgres install chromium lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/flask --app web serve
+
+# Browser tests drive Debian's chromium; install it when it is missing and we may (root, as on CI).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "Install Debian's chromium package (sudo apt-get install chromium) for the browser tests."; exit 1; fi; }
+
+lint: install
+	$(BIN)/ruff check engine web tests bench tools
+
+test: install chromium lint
+	PC_PASSWORD_ITERATIONS=1000 $(BIN)/pytest -q
+
+test-postgres: install chromium
+	PC_PASSWORD_ITERATIONS=1000 PC_TEST_DATABASE_URL=$(POSTGRES_TEST_URL) $(BIN)/pytest -q
+
+bench: install
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

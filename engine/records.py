@@ -1,0 +1,63 @@
+"""The record of a challenge as people read it: each stage's tasks with their answers under the forms' labels."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .models import Challenge, Event, Task
+
+
+@dataclass
+class Answer:
+    label: str
+    text: str
+
+
+@dataclass
+class TaskRecord:
+    task: Task
+    answers: list[Answer]
+
+
+@dataclass
+class StageRecord:
+    stage: int
+    tasks: list[TaskRecord] = field(default_factory=list)
+
+    @property
+    def due_at(self) -> datetime | None:
+        dues = [r.task.due_at for r in self.tasks if r.task.due_at is not None]
+        return max(dues) if dues else None
+
+
+def answer_text(prop: dict[str, Any], value: Any) -> str:
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    labels = prop.get("x-labels", {})
+    return str(labels.get(value, value))
+
+
+def answers_of(schema: dict[str, Any], data: dict[str, Any] | None) -> list[Answer]:
+    data = data or {}
+    props = schema.get("properties", {})
+    return [Answer(props[name].get("title", name), answer_text(props[name], data[name]))
+            for name in props if name in data]
+
+
+def stage_records(session: Session, challenge: Challenge) -> list[StageRecord]:
+    forms = challenge.procedure_version.forms
+    stages: dict[int, StageRecord] = {}
+    rows = session.scalars(select(Task).where(Task.challenge_id == challenge.id).order_by(Task.id)).all()
+    for row in rows:
+        stage = stages.setdefault(row.stage, StageRecord(row.stage))
+        stage.tasks.append(TaskRecord(row, answers_of(forms.get(row.form, {}), row.data)))
+    return [stages[n] for n in sorted(stages)]
+
+
+def history(session: Session, challenge: Challenge) -> list[Event]:
+    return list(session.scalars(select(Event).where(Event.challenge_id == challenge.id).order_by(Event.id)))

@@ -1,0 +1,53 @@
+"""The Flask front end: thin views over the engine's services. Nothing runs at import."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from engine.clock import SystemClock
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    instance = Path(app.instance_path)
+    app.config.from_mapping(
+        SECRET_KEY=os.environ.get("SECRET_KEY", "dev-only-change-me"),
+        SQLALCHEMY_DATABASE_URI=os.environ.get("DATABASE_URL", f"sqlite:///{instance / 'challenge.sqlite3'}"),
+        SQLALCHEMY_ENGINE_OPTIONS={},
+        SMTP_HOST=os.environ.get("SMTP_HOST", "127.0.0.1"),
+        SMTP_PORT=int(os.environ.get("SMTP_PORT", "8025")),
+        SMTP_SENDER=os.environ.get("SMTP_SENDER", "professional-challenge@localhost"),
+        # Email is sent only where an SMTP server is configured; the in-app notifications page always works.
+        MAIL_ENABLED=bool(os.environ.get("SMTP_HOST")),
+        SCHEDULER=False,
+        CLOCK=SystemClock(),
+        WTF_CSRF_TIME_LIMIT=None,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+    )
+    if test_config:
+        app.config.update(test_config)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        instance.mkdir(parents=True, exist_ok=True)
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"check_same_thread": False, "timeout": 30}}
+    else:
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
+
+    from . import api, auth, challenges, cli, database, notifications, tasks, texts, views
+
+    database.init_app(app)
+    views.init_app(app)
+    auth.init_app(app)
+    texts.init_app(app)
+    cli.init_app(app)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(tasks.bp)
+    app.register_blueprint(challenges.bp)
+    app.register_blueprint(notifications.bp)
+    app.register_blueprint(api.bp)
+    auth.csrf.exempt(api.bp)
+    return app

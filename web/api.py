@@ -1,0 +1,214 @@
+"""The JSON API under /api/v1, with bearer tokens. Each view: authenticate, validate, one engine call, JSON."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import wraps
+
+from flask import Blueprint, g, jsonify, request
+
+from engine import access
+from engine.accounts import user_for_token
+from engine.challenges import claim_task, complete_task, get_challenge, raise_challenge, task_for
+from engine.errors import Conflict, Forbidden, Invalid, NotFound, StepFailed
+from engine.models import Challenge, Event, Task
+from engine.records import history
+
+from .database import clock, db
+from .openapi import OPENAPI
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def _error(status: int, message: str, errors: dict | None = None):
+    body = {"error": message}
+    if errors:
+        body["errors"] = errors
+    return jsonify(body), status
+
+
+@bp.errorhandler(NotFound)
+def _not_found(exc):
+    db.session.rollback()
+    return _error(404, str(exc))
+
+
+@bp.errorhandler(Forbidden)
+def _forbidden(exc):
+    db.session.rollback()
+    return _error(403, str(exc))
+
+
+@bp.errorhandler(Conflict)
+def _conflict(exc):
+    db.session.rollback()
+    return _error(409, str(exc))
+
+
+@bp.errorhandler(Invalid)
+def _invalid(exc):
+    db.session.rollback()
+    return _error(422, str(exc), exc.errors)
+
+
+@bp.errorhandler(StepFailed)
+def _step_failed(exc):
+    db.session.rollback()
+    return _error(500, f"Nothing was saved: {exc}")
+
+
+@bp.errorhandler(404)
+def _no_route(exc):
+    return _error(404, "No such endpoint.")
+
+
+@bp.errorhandler(405)
+def _bad_method(exc):
+    return _error(405, "Method not allowed.")
+
+
+def token_required(view):
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        user = user_for_token(db.session, token.strip()) if scheme.lower() == "bearer" and token else None
+        if user is None:
+            response, status = _error(401, "Send a valid token: 'Authorization: Bearer <token>'.")
+            response.headers["WWW-Authenticate"] = "Bearer"
+            return response, status
+        g.user = user
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def _json_body() -> dict:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise Invalid({"_body": "Send a JSON object with Content-Type: application/json."}, "The body is not JSON.")
+    return body
+
+
+def _time(moment: datetime | None) -> str | None:
+    return moment.isoformat().replace("+00:00", "Z") if moment else None
+
+
+def task_json(task: Task) -> dict:
+    return {
+        "id": task.id,
+        "challenge_id": task.challenge_id,
+        "challenge_reference": task.challenge.reference,
+        "title": task.title,
+        "stage": task.stage,
+        "lane": task.lane,
+        "role": task.role,
+        "side": task.side,
+        "agency": task.agency.name,
+        "status": task.status,
+        "due_at": _time(task.due_at),
+        "claimed_by": task.claimed_by.username if task.claimed_by else None,
+        "completed_by": task.completed_by.username if task.completed_by else None,
+        "completed_at": _time(task.completed_at),
+        "form": task.challenge.procedure_version.forms[task.form],
+        "data": task.data,
+    }
+
+
+def challenge_json(challenge: Challenge) -> dict:
+    tasks = db.session.query(Task).filter(Task.challenge_id == challenge.id).order_by(Task.id).all()
+    return {
+        "id": challenge.id,
+        "reference": challenge.reference,
+        "partnership": challenge.partnership.slug,
+        "procedure_version": {"procedure": challenge.procedure_version.procedure,
+                              "number": challenge.procedure_version.number,
+                              "content_hash": challenge.procedure_version.content_hash},
+        "referrer": challenge.referrer.username,
+        "raising_agency": {"id": challenge.raising_agency_id, "name": challenge.raising_agency.name},
+        "receiving_agency": {"id": challenge.receiving_agency_id, "name": challenge.receiving_agency.name},
+        "subject_reference": challenge.subject_reference,
+        "area": challenge.area,
+        "summary": challenge.summary,
+        "status": challenge.status,
+        "outcome": challenge.outcome,
+        "current_stage": challenge.current_stage,
+        "raised_at": _time(challenge.raised_at),
+        "closed_at": _time(challenge.closed_at),
+        "next_timer_due": _time(challenge.next_timer_due),
+        "tasks": [
+            {"id": t.id, "title": t.title, "stage": t.stage, "lane": t.lane, "status": t.status,
+             "due_at": _time(t.due_at), "completed_at": _time(t.completed_at)}
+            for t in tasks
+        ],
+    }
+
+
+def event_json(event: Event) -> dict:
+    return {"id": event.id, "at": _time(event.at), "kind": event.kind,
+            "actor": event.actor.username if event.actor else None, "task_id": event.task_id, "data": event.data}
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(OPENAPI)
+
+
+@bp.post("/challenges")
+@token_required
+def create_challenge():
+    body = _json_body()
+    raised_at = None
+    if "raised_at" in body:
+        text = body.pop("raised_at")
+        try:
+            raised_at = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+        except ValueError:
+            raise Invalid({"raised_at": "Give an ISO 8601 time, for example 2026-12-18T15:00:00Z."}) from None
+    challenge = raise_challenge(db.session, clock(), g.user, body, raised_at=raised_at)
+    return jsonify(challenge_json(challenge)), 201
+
+
+@bp.get("/challenges")
+@token_required
+def list_challenges():
+    return jsonify({"challenges": [challenge_json(c) for c in access.visible_challenges(db.session, g.user)]})
+
+
+@bp.get("/challenges/<int:challenge_id>")
+@token_required
+def read_challenge(challenge_id: int):
+    return jsonify(challenge_json(get_challenge(db.session, g.user, challenge_id)))
+
+
+@bp.get("/challenges/<int:challenge_id>/events")
+@token_required
+def challenge_events(challenge_id: int):
+    challenge = get_challenge(db.session, g.user, challenge_id)
+    return jsonify({"events": [event_json(e) for e in history(db.session, challenge)]})
+
+
+@bp.get("/tasks")
+@token_required
+def my_tasks():
+    return jsonify({"tasks": [task_json(t) for t in access.my_tasks(db.session, g.user)]})
+
+
+@bp.get("/tasks/<int:task_id>")
+@token_required
+def read_task(task_id: int):
+    return jsonify(task_json(task_for(db.session, g.user, task_id)))
+
+
+@bp.post("/tasks/<int:task_id>/claim")
+@token_required
+def claim(task_id: int):
+    return jsonify(task_json(claim_task(db.session, clock(), g.user, task_id)))
+
+
+@bp.post("/tasks/<int:task_id>/complete")
+@token_required
+def complete(task_id: int):
+    body = _json_body()
+    answers = body.get("data", body)
+    return jsonify(task_json(complete_task(db.session, clock(), g.user, task_id, answers)))

@@ -1,0 +1,75 @@
+"""Raising a challenge, the list of challenges a user can see, and a challenge's page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from engine import access
+from engine.challenges import MASH_ADVICE, get_challenge, raise_challenge, raising_agencies, receiving_agencies
+from engine.errors import Forbidden, Invalid
+from engine.procedures import raise_form
+from engine.records import history, stage_records
+
+from . import formrender
+from .database import clock, db
+
+bp = Blueprint("challenges", __name__, url_prefix="/challenges")
+
+
+@bp.route("")
+@login_required
+def index():
+    return render_template("challenges.html", challenges=access.visible_challenges(db.session, current_user))
+
+
+def _raise_page(values=None, errors=None, status=200):
+    mine = raising_agencies(db.session, current_user)
+    if not mine:
+        raise Forbidden("You hold no role in an agency, so you cannot raise a challenge.")
+    schema = raise_form()
+    chosen = (values or {}).get("raising_agency_id")
+    own = next((a for a in mine if str(a.id) == str(chosen)), mine[0])
+    choices = {"receiving_agency_id": [(a.id, a.name) for a in receiving_agencies(db.session, own.partnership_id,
+                                                                                   excluding=own.id)]}
+    field_list = formrender.fields(schema, values, errors, choices)
+    if len(mine) > 1:
+        for item in field_list:
+            if item["name"] == "raising_agency_id":
+                item.update(widget="select", options=[(a.id, a.name) for a in mine], required=True)
+    else:
+        field_list = [f for f in field_list if f["name"] != "raising_agency_id"]
+    return render_template("challenge_new.html", fields=field_list, own=own, mash_advice=MASH_ADVICE,
+                           errors=errors), status
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new():
+    if request.method == "GET":
+        return _raise_page()
+    answers = formrender.answers(raise_form(), request.form)
+    try:
+        challenge = raise_challenge(db.session, clock(), current_user, answers)
+    except Invalid as exc:
+        db.session.rollback()
+        return _raise_page(request.form, exc.errors, 422)
+    flash(f"Challenge {challenge.reference} raised. The receiving agency has been given its stage 1 task.")
+    return redirect(url_for("challenges.show", challenge_id=challenge.id))
+
+
+@bp.route("/<int:challenge_id>")
+@login_required
+def show(challenge_id: int):
+    challenge = get_challenge(db.session, current_user, challenge_id)
+    events = history(db.session, challenge)
+    raised = next((e for e in events if e.kind == "challenge_raised"), None)
+    return render_template(
+        "challenge.html",
+        challenge=challenge,
+        records=stage_records(db.session, challenge),
+        events=events,
+        raised=raised.data if raised else {},
+        mash_advice=MASH_ADVICE,
+        now=clock().now(),
+    )

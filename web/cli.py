@@ -1,0 +1,119 @@
+"""Commands: `flask --app web <command>`. serve runs the product; the rest are for operations and tests."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+from sqlalchemy import select
+from sqlalchemy.orm import sessionmaker
+
+from engine.accounts import create_token
+from engine.clock import MovableClock
+from engine.demo import demo_logins, load_demo
+from engine.models import Base, User
+from engine.notifications import SmtpSettings, deliver_pending
+from engine.scheduler import Scheduler
+from engine.timers import fire_due_timers
+
+from .database import clock, db
+
+
+def smtp_settings(app: Flask) -> SmtpSettings | None:
+    if not app.config.get("MAIL_ENABLED"):
+        return None
+    return SmtpSettings(app.config["SMTP_HOST"], app.config["SMTP_PORT"], app.config["SMTP_SENDER"])
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(init_db)
+    app.cli.add_command(load_demo_command)
+    app.cli.add_command(serve)
+    app.cli.add_command(fire_timers)
+    app.cli.add_command(create_token_command)
+    app.cli.add_command(deliver_mail)
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db() -> None:
+    """Create the tables that do not exist yet (SQLite; use `flask db upgrade` on PostgreSQL)."""
+    Base.metadata.create_all(db.engine)
+    click.echo("database ready")
+
+
+@click.command("load-demo")
+@with_appcontext
+def load_demo_command() -> None:
+    """Load the demo partnership, its users and its procedure (safe to run again)."""
+    Base.metadata.create_all(db.engine)
+    load_demo(db.session, clock())
+    click.echo("demo loaded; logins (password 'demo-password'):")
+    for username, who in demo_logins():
+        click.echo(f"  {username:22} {who}")
+
+
+@click.command("serve")
+@with_appcontext
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True)
+@click.option("--demo/--no-demo", default=True, show_default=True, help="Load the demo partnership first.")
+def serve(host: str, port: int, demo: bool) -> None:
+    """Run the product: tables, demo data, the embedded timer scheduler, and the web server."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    app = current_app._get_current_object()
+    Base.metadata.create_all(db.engine)
+    if demo:
+        load_demo(db.session, clock())
+        db.session.remove()
+    scheduler = Scheduler(sessionmaker(db.engine, expire_on_commit=False), clock(), smtp_settings(app))
+    scheduler.start()
+    click.echo(f"Professional Challenge on http://{host}:{port}/ (demo password 'demo-password')")
+    try:
+        app.run(host=host, port=port, threaded=True, use_reloader=False)
+    finally:
+        scheduler.stop()
+
+
+@click.command("fire-timers")
+@with_appcontext
+@click.option("--now", "now_text", default=None, help="ISO 8601 time to fire as of (default: the real now).")
+def fire_timers(now_text: str | None) -> None:
+    """Fire every timer due as of --now, in batches until none is left."""
+    the_clock = clock()
+    if now_text:
+        moment = datetime.fromisoformat(now_text.replace("Z", "+00:00"))
+        if moment.tzinfo is None:
+            raise click.BadParameter("give a time zone, e.g. 2026-12-21T17:00:00Z", param_hint="--now")
+        the_clock = MovableClock(moment)
+    total = 0
+    while True:
+        moved = fire_due_timers(db.session, the_clock)
+        total += moved
+        if moved == 0:
+            break
+    click.echo(f"{total} challenge(s) moved on")
+
+
+@click.command("create-token")
+@with_appcontext
+@click.argument("username")
+def create_token_command(username: str) -> None:
+    """Create an API bearer token for a user and print it (it is shown only once)."""
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise click.ClickException(f"no user {username!r}")
+    click.echo(create_token(db.session, clock(), user))
+
+
+@click.command("deliver-mail")
+@with_appcontext
+def deliver_mail() -> None:
+    """Send pending notification emails now."""
+    settings = smtp_settings(current_app) or SmtpSettings(current_app.config["SMTP_HOST"],
+                                                          current_app.config["SMTP_PORT"])
+    sent, failed = deliver_pending(db.session, clock(), settings)
+    click.echo(f"{sent} sent, {failed} failed")

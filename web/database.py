@@ -1,0 +1,26 @@
+"""Flask-SQLAlchemy over the engine's metadata; the engine gets `db.session` and the app's clock."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+
+from engine.clock import Clock
+from engine.db import configure_sqlite
+from engine.models import Base
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate()
+
+
+def clock() -> Clock:
+    return current_app.config["CLOCK"]
+
+
+def init_app(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        with app.app_context():
+            configure_sqlite(db.engine)

@@ -1,0 +1,140 @@
+"""The OpenAPI 3.1 description of /api/v1 (served at /api/v1/openapi.json; a test checks it names every route)."""
+
+from __future__ import annotations
+
+from engine.procedures import raise_form
+
+
+def _error(description: str) -> dict:
+    return {"description": description,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
+def _ok(description: str, ref: str) -> dict:
+    return {"description": description,
+            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}}}
+
+
+UNAUTHORIZED = _error("No valid bearer token.")
+NOT_FOUND = _error("No such challenge or task, or not one the caller may see.")
+FORBIDDEN = _error("The task belongs to another role or agency.")
+CONFLICT = _error("The task was already completed, or is claimed by someone else, or the case moved on.")
+INVALID = _error("The answers do not satisfy the form; `errors` has one message per field.")
+ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
+
+
+def _raise_schema() -> dict:
+    schema = {k: v for k, v in raise_form().items() if k != "title"}
+    schema["properties"] = dict(schema["properties"])
+    schema["properties"]["raised_at"] = {
+        "type": "string", "format": "date-time",
+        "description": "When the challenge was raised (defaults to now; not in the future). Deadlines count from it.",
+    }
+    return schema
+
+
+OPENAPI = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "Professional Challenge API",
+        "version": "1",
+        "description": "Raise professional challenges, list and complete your tasks, read a challenge's events. "
+                       "Authenticate with `Authorization: Bearer <token>` (create one with "
+                       "`flask --app web create-token USERNAME`).",
+    },
+    "servers": [{"url": "/api/v1"}],
+    "security": [{"bearer": []}],
+    "paths": {
+        "/challenges": {
+            "post": {
+                "summary": "Raise a challenge",
+                "requestBody": {"required": True, "content": {"application/json": {
+                    "schema": {"$ref": "#/components/schemas/RaiseChallenge"}}}},
+                "responses": {"201": _ok("The challenge, at stage 1.", "Challenge"), "401": UNAUTHORIZED,
+                              "403": _error("The caller holds no role in an agency."), "422": INVALID},
+            },
+            "get": {
+                "summary": "Challenges the caller can see",
+                "responses": {"200": {"description": "Challenges", "content": {"application/json": {"schema": {
+                    "type": "object", "properties": {"challenges": {
+                        "type": "array", "items": {"$ref": "#/components/schemas/Challenge"}}}}}}},
+                    "401": UNAUTHORIZED},
+            },
+        },
+        "/challenges/{id}": {
+            "get": {"summary": "Read a challenge", "parameters": [ID],
+                    "responses": {"200": _ok("The challenge", "Challenge"), "401": UNAUTHORIZED, "404": NOT_FOUND}},
+        },
+        "/challenges/{id}/events": {
+            "get": {"summary": "A challenge's events, oldest first", "parameters": [ID],
+                    "responses": {"200": {"description": "Events", "content": {"application/json": {"schema": {
+                        "type": "object", "properties": {"events": {
+                            "type": "array", "items": {"$ref": "#/components/schemas/Event"}}}}}}},
+                        "401": UNAUTHORIZED, "404": NOT_FOUND}},
+        },
+        "/tasks": {
+            "get": {"summary": "My tasks: open, claimable or claimed by me, soonest deadline first",
+                    "responses": {"200": {"description": "Tasks", "content": {"application/json": {"schema": {
+                        "type": "object", "properties": {"tasks": {
+                            "type": "array", "items": {"$ref": "#/components/schemas/Task"}}}}}}},
+                        "401": UNAUTHORIZED}},
+        },
+        "/tasks/{id}": {
+            "get": {"summary": "Read a task with its form", "parameters": [ID],
+                    "responses": {"200": _ok("The task", "Task"), "401": UNAUTHORIZED, "404": NOT_FOUND}},
+        },
+        "/tasks/{id}/claim": {
+            "post": {"summary": "Claim a task", "parameters": [ID],
+                     "responses": {"200": _ok("The claimed task", "Task"), "401": UNAUTHORIZED,
+                                   "403": FORBIDDEN, "404": NOT_FOUND, "409": CONFLICT}},
+        },
+        "/tasks/{id}/complete": {
+            "post": {"summary": "Complete a task with the answers to its form", "parameters": [ID],
+                     "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                         "type": "object", "properties": {"data": {
+                             "type": "object", "description": "Answers, as the task's `form` schema asks."}},
+                         "required": ["data"]}}}},
+                     "responses": {"200": _ok("The completed task", "Task"), "401": UNAUTHORIZED,
+                                   "403": FORBIDDEN, "404": NOT_FOUND, "409": CONFLICT, "422": INVALID}},
+        },
+        "/openapi.json": {
+            "get": {"summary": "This document", "security": [],
+                    "responses": {"200": {"description": "OpenAPI 3.1 document"}}},
+        },
+    },
+    "components": {
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        "schemas": {
+            "Error": {"type": "object", "required": ["error"], "properties": {
+                "error": {"type": "string"},
+                "errors": {"type": "object", "additionalProperties": {"type": "string"}}}},
+            "RaiseChallenge": _raise_schema(),
+            "Challenge": {"type": "object", "properties": {
+                "id": {"type": "integer"}, "reference": {"type": "string"}, "partnership": {"type": "string"},
+                "procedure_version": {"type": "object"}, "referrer": {"type": "string"},
+                "raising_agency": {"type": "object"}, "receiving_agency": {"type": "object"},
+                "subject_reference": {"type": "string"}, "area": {"type": "string"}, "summary": {"type": "string"},
+                "status": {"type": "string", "enum": ["open", "closed"]},
+                "outcome": {"type": ["string", "null"]}, "current_stage": {"type": "integer"},
+                "raised_at": {"type": "string", "format": "date-time"},
+                "closed_at": {"type": ["string", "null"], "format": "date-time"},
+                "next_timer_due": {"type": ["string", "null"], "format": "date-time"},
+                "tasks": {"type": "array", "items": {"type": "object"}}}},
+            "Task": {"type": "object", "properties": {
+                "id": {"type": "integer"}, "challenge_id": {"type": "integer"},
+                "challenge_reference": {"type": "string"}, "title": {"type": "string"},
+                "stage": {"type": "integer"}, "lane": {"type": "string"}, "role": {"type": "string"},
+                "side": {"type": "string", "enum": ["raising", "receiving", "partnership"]},
+                "agency": {"type": "string"}, "status": {"type": "string", "enum": ["open", "completed", "cancelled"]},
+                "due_at": {"type": ["string", "null"], "format": "date-time"},
+                "claimed_by": {"type": ["string", "null"]}, "completed_by": {"type": ["string", "null"]},
+                "completed_at": {"type": ["string", "null"], "format": "date-time"},
+                "form": {"type": "object", "description": "The JSON Schema of the task's form"},
+                "data": {"type": ["object", "null"]}}},
+            "Event": {"type": "object", "properties": {
+                "id": {"type": "integer"}, "at": {"type": "string", "format": "date-time"},
+                "kind": {"type": "string"}, "actor": {"type": ["string", "null"]},
+                "task_id": {"type": ["integer", "null"]}, "data": {"type": "object"}}},
+        },
+    },
+}

@@ -1,0 +1,75 @@
+"""My tasks, a task's page, claiming and completing."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from engine import access
+from engine.challenges import claim_task, complete_task, task_for
+from engine.errors import Conflict, Invalid
+from engine.records import stage_records
+
+from . import formrender
+from .database import clock, db
+
+bp = Blueprint("tasks", __name__)
+
+
+@bp.route("/")
+@login_required
+def index():
+    return redirect(url_for("tasks.my_tasks"))
+
+
+@bp.route("/tasks")
+@login_required
+def my_tasks():
+    tasks = access.my_tasks(db.session, current_user)
+    return render_template("tasks.html", tasks=tasks, now=clock().now())
+
+
+def _render_task(task, values=None, errors=None, message=None, status=200):
+    challenge = task.challenge
+    schema = challenge.procedure_version.forms[task.form]
+    return render_template(
+        "task.html",
+        task=task,
+        challenge=challenge,
+        schema=schema,
+        fields=formrender.fields(schema, values, errors),
+        records=stage_records(db.session, challenge),
+        message=message,
+        can_act=access.can_act_on(db.session, current_user, task),
+        now=clock().now(),
+    ), status
+
+
+@bp.route("/tasks/<int:task_id>", methods=["GET", "POST"])
+@login_required
+def task_page(task_id: int):
+    task = task_for(db.session, current_user, task_id)
+    if request.method == "GET":
+        return _render_task(task)
+    schema = task.challenge.procedure_version.forms[task.form]
+    answers = formrender.answers(schema, request.form)
+    try:
+        complete_task(db.session, clock(), current_user, task_id, answers)
+    except Invalid as exc:
+        db.session.rollback()
+        return _render_task(task, request.form, exc.errors, "Some answers need correcting.", 422)
+    except Conflict as exc:
+        db.session.rollback()
+        db.session.refresh(task)
+        return _render_task(task, request.form, None, str(exc), 409)
+    flash(f"Done: {task.title}.")
+    return redirect(url_for("challenges.show", challenge_id=task.challenge_id))
+
+
+@bp.route("/tasks/<int:task_id>/claim", methods=["POST"])
+@login_required
+def claim(task_id: int):
+    task_for(db.session, current_user, task_id)
+    claim_task(db.session, clock(), current_user, task_id)
+    flash("The task is yours: nobody else can complete it now.")
+    return redirect(url_for("tasks.task_page", task_id=task_id))

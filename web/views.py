@@ -1,0 +1,30 @@
+"""What every page blueprint shares: the engine's refusals turned into pages with the right status."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template
+
+from engine.errors import Conflict, Forbidden, NotFound, StepFailed
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(NotFound)
+    def _not_found(exc):
+        return render_template("error.html", title="Not found", message=str(exc)), 404
+
+    @app.errorhandler(Forbidden)
+    def _forbidden(exc):
+        return render_template("error.html", title="Not yours", message=str(exc)), 403
+
+    @app.errorhandler(Conflict)
+    def _conflict(exc):
+        return render_template("error.html", title="Already done", message=str(exc)), 409
+
+    @app.errorhandler(StepFailed)
+    def _failed(exc):
+        return render_template("error.html", title="The procedure could not move on",
+                               message=f"Nothing was saved. {exc}"), 500
+
+    @app.errorhandler(404)
+    def _plain_not_found(exc):
+        return render_template("error.html", title="Not found", message="There is no such page."), 404
