@@ -152,7 +152,7 @@ class Challenge(Base):
     __table_args__ = (Index("ix_challenges_next_timer_due", "next_timer_due"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    reference: Mapped[str] = mapped_column(String(40), unique=True)
+    reference: Mapped[str] = mapped_column(String(60), unique=True)
     partnership_id: Mapped[int] = mapped_column(ForeignKey("partnerships.id"))
     procedure_version_id: Mapped[int] = mapped_column(ForeignKey("procedure_versions.id"))
     referrer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
