@@ -1,0 +1,78 @@
+"""End to end in real headless Chromium: a practitioner raises a challenge; a practitioner of the receiving
+agency sees it in My tasks, claims it and completes stage 1; the referrer then sees the response."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from engine.models import Challenge, Task
+from tests.browser import chromium, log_in, log_out, served
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def live_app(database_url, db_engine, clock, demo):
+    from web import create_app
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "CLOCK": clock, "SECRET_KEY": "browser-test"})
+    yield app
+    from web.database import db
+
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_practitioner_raises_and_receiving_practitioner_completes_stage_1(live_app, session, tmp_path):
+    with served(live_app) as base, chromium() as browser:
+        page = browser.new_page()
+
+        # The referrer, a social worker, raises the challenge against the police.
+        log_in(page, base, "csc-practitioner")
+        page.get_by_role("link", name="Raise a challenge").first.click()
+        page.get_by_label("Agency you are challenging").select_option(label="Durham Constabulary")
+        page.get_by_label("Case reference of the child or adult").fill("CH-2207")
+        page.get_by_role("radio", name="Decision making", exact=True).check()
+        page.get_by_label("What is the disagreement?").fill("No strategy discussion was held after the disclosure.")
+        page.get_by_role("radio", name="On a Child Protection Plan", exact=True).check()
+        page.get_by_role("group", name="significant risk").get_by_role("radio", name="Yes").check()
+        # Saying "yes" to significant risk shows the MASH advice at once.
+        expect_visible(page, "#mash-reminder")
+        page.get_by_role("button", name="Raise the challenge").click()
+        page.wait_for_url("**/challenges/*")
+        assert "Open at stage 1" in page.locator("#challenge-status").inner_text()
+        assert "Multi-Agency Safeguarding Hub" in page.content()
+        log_out(page)
+
+        # A police practitioner sees it, claims it and responds.
+        log_in(page, base, "police-practitioner")
+        row = page.locator("tr", has_text="Stage 1: respond to the challenge")
+        assert "Mon 21 Dec 2026, 17:00" in row.inner_text()
+        row.get_by_role("link", name="Stage 1: respond to the challenge").click()
+        page.get_by_role("button", name="Claim it").click()
+        assert "You have claimed this task." in page.content()
+        page.get_by_role("button", name="Submit").click()  # nothing filled in: refused, with messages
+        assert page.locator(".error-summary").is_visible()
+        assert page.locator("#rationale-error").is_visible()
+        page.get_by_label("Rationale for the decision, action or inaction").fill(
+            "The disclosure was assessed as not meeting the threshold for a strategy discussion.")
+        page.get_by_label("Your response to the concerns raised").fill("We will review with the sergeant today.")
+        page.get_by_role("button", name="Submit").click()
+        page.wait_for_url("**/challenges/*")
+        assert "We will review with the sergeant today." in page.content()
+        page.screenshot(path=str(tmp_path / "stage1-completed.png"), full_page=True)
+        log_out(page)
+
+        # Back to the referrer: the stage 1 decision is now theirs.
+        log_in(page, base, "csc-practitioner")
+        assert page.locator("tr", has_text="Stage 1: record the discussion and decide").count() == 1
+
+    challenge = session.scalar(select(Challenge).where(Challenge.subject_reference == "CH-2207"))
+    done = session.scalar(select(Task).where(Task.challenge_id == challenge.id, Task.bpmn_id == "s1_respond"))
+    assert done.status == "completed" and done.completed_by.username == "police-practitioner"
+
+
+def expect_visible(page, selector: str) -> None:
+    page.wait_for_selector(selector, state="visible", timeout=5000)
