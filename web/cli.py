@@ -14,10 +14,10 @@ from sqlalchemy.orm import sessionmaker
 from engine.accounts import create_token
 from engine.clock import MovableClock
 from engine.demo import demo_logins, load_demo
-from engine.models import Base, User
+from engine.models import User
 from engine.notifications import SmtpSettings, deliver_pending
-from engine.scheduler import Scheduler
 from engine.timers import fire_due_timers
+from engine.worker import TimerWorker
 
 from .database import clock, db
 
@@ -35,21 +35,28 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(fire_timers)
     app.cli.add_command(create_token_command)
     app.cli.add_command(deliver_mail)
+    app.cli.add_command(timer_worker)
 
 
 @click.command("init-db")
 @with_appcontext
 def init_db() -> None:
-    """Create the tables that do not exist yet (SQLite; use `flask db upgrade` on PostgreSQL)."""
-    Base.metadata.create_all(db.engine)
+    """Bring the database schema up to date (the Alembic migrations in migrations/)."""
+    upgrade_schema()
     click.echo("database ready")
+
+
+def upgrade_schema() -> None:
+    from flask_migrate import upgrade
+
+    upgrade()
 
 
 @click.command("load-demo")
 @with_appcontext
 def load_demo_command() -> None:
     """Load the demo partnership, its users and its procedure (safe to run again)."""
-    Base.metadata.create_all(db.engine)
+    upgrade_schema()
     load_demo(db.session, clock())
     click.echo("demo loaded; logins (password 'demo-password'):")
     for username, who in demo_logins():
@@ -65,17 +72,35 @@ def serve(host: str, port: int, demo: bool) -> None:
     """Run the product: tables, demo data, the embedded timer scheduler, and the web server."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     app = current_app._get_current_object()
-    Base.metadata.create_all(db.engine)
+    upgrade_schema()
     if demo:
         load_demo(db.session, clock())
         db.session.remove()
-    scheduler = Scheduler(sessionmaker(db.engine, expire_on_commit=False), clock(), smtp_settings(app))
-    scheduler.start()
+    # The embedded scheduler: the same timer worker as `timer-worker`, in a thread of this process.
+    worker = TimerWorker(sessionmaker(db.engine, expire_on_commit=False), clock(), smtp_settings(app))
+    worker.start_thread()
     click.echo(f"Professional Challenge on http://{host}:{port}/ (demo password 'demo-password')")
     try:
         app.run(host=host, port=port, threaded=True, use_reloader=False)
     finally:
-        scheduler.stop()
+        worker.stop()
+
+
+@click.command("timer-worker")
+@click.option("--batch-size", default=100, show_default=True)
+@with_appcontext
+def timer_worker(batch_size: int) -> None:
+    """Run the timer worker until stopped (SIGTERM/Ctrl-C). Run as many as you like against PostgreSQL."""
+    import signal
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(process)d %(name)s %(message)s")
+    worker = TimerWorker(sessionmaker(db.engine, expire_on_commit=False), clock(),
+                         smtp_settings(current_app), batch_size=batch_size)
+    signal.signal(signal.SIGTERM, lambda *_: worker.stopping.set())
+    try:
+        worker.run()
+    except KeyboardInterrupt:
+        worker.stopping.set()
 
 
 @click.command("fire-timers")
