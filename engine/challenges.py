@@ -121,7 +121,7 @@ def raise_challenge(session: Session, clock: Clock, user: User, answers: dict[st
             status="open",
             current_stage=0,
             raised_at=moment,
-            state="",
+            state=b"",
         )
         session.add(challenge)
         session.flush()

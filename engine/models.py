@@ -11,6 +11,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     TypeDecorator,
@@ -167,8 +168,9 @@ class Challenge(Base):
     raised_at: Mapped[datetime] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     next_timer_due: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    # Serialized workflow without its spec (the spec lives once, in procedure_versions).
-    state: Mapped[str] = mapped_column(Text)
+    # Serialized workflow without its spec (the spec lives once, in procedure_versions), zlib-compressed JSON:
+    # a case's tasks repeat its data, so this is about a seventh of the JSON for 0.03 ms.
+    state: Mapped[bytes] = mapped_column(LargeBinary)
     version: Mapped[int] = mapped_column(Integer, nullable=False)
 
     __mapper_args__ = {"version_id_col": version}

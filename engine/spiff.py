@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
+import zlib
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -322,12 +323,17 @@ for _timer in (ClockedTimeDate, ClockedDuration, ClockedCycle):
 SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_CONFIG))
 
 
-def dump_workflow(workflow: BpmnWorkflow) -> str:
-    return SERIALIZER.serialize_json(workflow)
+def dump_workflow(workflow: BpmnWorkflow) -> bytes:
+    return zlib.compress(SERIALIZER.serialize_json(workflow).encode(), 1)
 
 
-def load_workflow(state: str, spec, subprocess_specs, script_engine: ChallengeScriptEngine) -> BpmnWorkflow:
-    dct = json.loads(state)
+def state_json(state: bytes) -> dict[str, Any]:
+    """A stored case state as the plain JSON SpiffWorkflow wrote (for auditors and tests)."""
+    return json.loads(zlib.decompress(state))
+
+
+def load_workflow(state: bytes, spec, subprocess_specs, script_engine: ChallengeScriptEngine) -> BpmnWorkflow:
+    dct = state_json(state)
     SERIALIZER.migrate(dct)
     dct["spec"] = spec
     dct["subprocess_specs"] = dict(subprocess_specs)

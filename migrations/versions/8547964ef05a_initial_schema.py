@@ -1,18 +1,18 @@
 """initial schema
 
-Revision ID: fc54ea590739
+Revision ID: 8547964ef05a
 Revises: 
-Create Date: 2026-11-24 04:58:30.985028
+Create Date: 2026-11-24 04:59:06.598359
 
 """
 import sqlalchemy as sa
 from alembic import op
 
-import engine.models
+import engine.models  # noqa: F401  (column types such as UTCDateTime)
 
 
 # revision identifiers, used by Alembic.
-revision = 'fc54ea590739'
+revision = '8547964ef05a'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -90,7 +90,7 @@ def upgrade():
     sa.Column('raised_at', engine.models.UTCDateTime(), nullable=False),
     sa.Column('closed_at', engine.models.UTCDateTime(), nullable=True),
     sa.Column('next_timer_due', engine.models.UTCDateTime(), nullable=True),
-    sa.Column('state', sa.Text(), nullable=False),
+    sa.Column('state', sa.LargeBinary(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['partnership_id'], ['partnerships.id'], ),
     sa.ForeignKeyConstraint(['procedure_version_id'], ['procedure_versions.id'], ),
