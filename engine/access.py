@@ -7,7 +7,7 @@ from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from .models import Challenge, Membership, Task, User
+from .models import Agency, Challenge, Membership, Task, User
 
 
 def holds_lane(user_id: int) -> ColumnElement[bool]:
@@ -30,12 +30,21 @@ def can_act_on(session: Session, user: User, task: Task) -> bool:
 
 
 def sees_challenge(user_id: int) -> ColumnElement[bool]:
-    """True for challenges the user raised, or in which they hold, held, claimed or completed a task."""
+    """True for challenges the user raised, or in which they hold, held, claimed or completed a task; and, for
+    the partnership's business unit (which keeps the record and the statistics), every challenge of its
+    partnership."""
     touched = exists().where(
         Task.challenge_id == Challenge.id,
         or_(holds_lane(user_id), Task.claimed_by_id == user_id, Task.completed_by_id == user_id),
     )
-    return or_(Challenge.referrer_id == user_id, touched)
+    business_unit = exists().where(
+        Membership.user_id == user_id,
+        Membership.role == "business_unit",
+        Membership.agency_id == Agency.id,
+        Agency.partnership_id == Challenge.partnership_id,
+        Agency.is_partnership_body.is_(True),
+    )
+    return or_(Challenge.referrer_id == user_id, touched, business_unit)
 
 
 def can_view(session: Session, user: User, challenge_id: int) -> bool:

@@ -72,6 +72,16 @@ class WorkingCalendar:
     def add_working_days(self, moment: datetime, n: int) -> datetime:
         return self.end_of(self.nth_working_day_after(self.local_day(moment), n))
 
+    def day_n(self, start: datetime, n: int) -> datetime:
+        """The end of "day N" of a procedure that counts the day the concern was raised as day 1 (the first
+        working day on or after it, if it was raised on a weekend or bank holiday)."""
+        if n < 1:
+            raise ValueError("day numbers start at 1")
+        first = self.local_day(start)
+        if not self.is_working_day(first):
+            first = self.nth_working_day_after(first, 1)
+        return self.end_of(self.nth_working_day_after(first, n - 1))
+
     def working_days_before(self, deadline: datetime, n: int) -> datetime:
         """The same local time of day, n working days earlier (a reminder before a deadline)."""
         local = deadline.astimezone(self.zone)

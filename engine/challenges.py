@@ -130,7 +130,12 @@ def raise_challenge(session: Session, clock: Clock, user: User, answers: dict[st
             "reference": challenge.reference,
             "raised_at": moment.isoformat(),
             "raising_agency": raising.name,
+            "raising_agency_id": raising.id,
+            "raising_agency_kind": raising.kind,
             "receiving_agency": receiving.name,
+            "receiving_agency_id": receiving.id,
+            "receiving_agency_kind": receiving.kind,
+            "subject_kind": answers.get("subject_kind", "child"),
             "subject_reference": challenge.subject_reference,
             "area": challenge.area,
             "summary": challenge.summary,
@@ -218,6 +223,7 @@ def complete_task(session: Session, clock: Clock, user: User, task_id: int, answ
     schema = challenge.procedure_version.forms[task.form]
     calendar = WorkingCalendar(challenge.partnership.nation)
     answers = forms.validate(schema, answers, today=calendar.local_day(clock.now()))
+    _check_agency_choices(session, challenge, schema, answers)
 
     def work() -> Task:
         now = clock.now()
@@ -246,6 +252,27 @@ def complete_task(session: Session, clock: Clock, user: User, task_id: int, answ
         return task
 
     return _transaction(session, work)
+
+
+def agency_choices(session: Session, challenge: Challenge, schema: dict[str, Any]) -> dict[str, list[Agency]]:
+    """Fields marked `"x-agency-choice": "uninvolved"` choose an agency of the partnership that is neither
+    raising nor receiving the challenge (an independent chair, say)."""
+    choices = {}
+    for name, prop in schema.get("properties", {}).items():
+        if prop.get("x-agency-choice") == "uninvolved":
+            choices[name] = [a for a in receiving_agencies(session, challenge.partnership_id)
+                             if a.id not in (challenge.raising_agency_id, challenge.receiving_agency_id)]
+    return choices
+
+
+def _check_agency_choices(session: Session, challenge: Challenge, schema: dict[str, Any],
+                          answers: dict[str, Any]) -> None:
+    errors = {}
+    for name, allowed in agency_choices(session, challenge, schema).items():
+        if name in answers and answers[name] not in {a.id for a in allowed}:
+            errors[name] = "Choose an agency of the partnership that is not involved in the disagreement."
+    if errors:
+        raise Invalid(errors)
 
 
 def get_challenge(session: Session, user: User, challenge_id: int) -> Challenge:

@@ -143,6 +143,7 @@ class ProcedureVersion(Base):
     bpmn_xml: Mapped[str] = mapped_column(Text)
     forms: Mapped[dict] = mapped_column(JSON)
     lanes: Mapped[dict] = mapped_column(JSON)
+    meta: Mapped[dict] = mapped_column(JSON, default=dict)
     published_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     partnership: Mapped[Partnership] = relationship()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -17,13 +17,14 @@ from sqlalchemy.orm import Session
 from .clock import Clock
 from .forms import check_schema
 from .models import Partnership, ProcedureVersion
-from .roles import ROLES, SIDES
+from .roles import ROLES, SIDES, valid_side
 from .spiff import CLOCKED_TIMERS, InvalidProcedure, cached_procedure, parse_procedure
 
 WORKFLOWS = Path(__file__).resolve().parent.parent / "workflows"
 
 # Names a diagram's functions take; a form field of the same name would hide the function.
-RESERVED_FIELDS = {"now", "working_days_after", "working_days_before", "hours_before", "notify", "local_time"}
+RESERVED_FIELDS = {"now", "working_days_after", "working_days_before", "day_n", "hours_before", "notify",
+                   "local_time"}
 
 
 @dataclass(frozen=True)
@@ -34,10 +35,13 @@ class ProcedureFiles:
     bpmn_xml: str
     forms: dict[str, Any]
     lanes: dict[str, Any]
+    # Everything else procedure.json says: its source document, guidance shown to whoever raises a challenge.
+    meta: dict[str, Any] = field(default_factory=dict)
 
     def content_hash(self) -> str:
         canonical = json.dumps(
-            {"bpmn": self.bpmn_xml, "forms": self.forms, "lanes": self.lanes, "process_id": self.process_id},
+            {"bpmn": self.bpmn_xml, "forms": self.forms, "lanes": self.lanes, "process_id": self.process_id,
+             "meta": self.meta},
             sort_keys=True,
         )
         return hashlib.sha256(canonical.encode()).hexdigest()
@@ -54,6 +58,7 @@ def read_folder(folder: Path | str) -> ProcedureFiles:
         bpmn_xml=(folder / "procedure.bpmn").read_text(),
         forms=forms,
         lanes=json.loads((folder / "lanes.json").read_text()),
+        meta={k: v for k, v in meta.items() if k not in ("procedure", "title", "process_id")},
     )
 
 
@@ -78,8 +83,9 @@ def check_procedure(files: ProcedureFiles) -> tuple[Any, dict[str, Any]]:
     for lane, entry in files.lanes.items():
         if entry.get("role") not in ROLES:
             raise InvalidProcedure(f"lane {lane!r} maps to unknown role {entry.get('role')!r}")
-        if entry.get("side") not in SIDES:
-            raise InvalidProcedure(f"lane {lane!r} has side {entry.get('side')!r}; use one of {', '.join(SIDES)}")
+        if not valid_side(entry.get("side")):
+            raise InvalidProcedure(f"lane {lane!r} has side {entry.get('side')!r}; use one of {', '.join(SIDES)}, "
+                                   f"or agency_from:<field> for an agency chosen while the case runs")
     tasks = human_task_specs(spec, subprocess_specs)
     if not tasks:
         raise InvalidProcedure("the diagram has no user tasks")
@@ -131,6 +137,7 @@ def publish(session: Session, clock: Clock, partnership: Partnership, files: Pro
         bpmn_xml=files.bpmn_xml,
         forms=files.forms,
         lanes=files.lanes,
+        meta=files.meta,
         published_at=clock.now(),
     )
     session.add(version)

@@ -16,5 +16,15 @@ ROLES: dict[str, str] = {
 }
 
 # raising: the agency that raised the challenge; receiving: the agency challenged; partnership: the
-# partnership's own body (its business unit, executive or scrutineer).
-SIDES = ("raising", "receiving", "partnership")
+# partnership's own body (its business unit, executive or scrutineer); agency_from:<field>: an agency chosen
+# while the case runs (an independent chair from an agency not involved), read from the case's data.
+SIDES = ("raising", "receiving", "partnership", "agency_from:<field>")
+CHOSEN_PREFIX = "agency_from:"
+
+
+def valid_side(side: object) -> bool:
+    if not isinstance(side, str):
+        return False
+    if side.startswith(CHOSEN_PREFIX):
+        return side.removeprefix(CHOSEN_PREFIX).isidentifier()
+    return side in SIDES[:3]

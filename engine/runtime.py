@@ -21,6 +21,7 @@ from .clock import Clock
 from .errors import StepFailed
 from .models import Agency, Challenge, Event, ProcedureVersion, Task, User
 from .procedures import specs_of
+from .roles import CHOSEN_PREFIX
 from .spiff import (
     ChallengeScriptEngine,
     dump_workflow,
@@ -71,11 +72,19 @@ def open_case(challenge: Challenge, clock: Clock) -> Case:
     return Case(challenge, version, workflow, script_engine)
 
 
-def lane_agency_id(session: Session, challenge: Challenge, side: str) -> int:
+def lane_agency_id(session: Session, challenge: Challenge, side: str, data: dict[str, Any] | None = None) -> int:
+    """The agency whose members hold a lane of this case: by side, or chosen at run time (agency_from:<field>)."""
     if side == "raising":
         return challenge.raising_agency_id
     if side == "receiving":
         return challenge.receiving_agency_id
+    if side.startswith(CHOSEN_PREFIX):
+        field = side.removeprefix(CHOSEN_PREFIX)
+        chosen = (data or {}).get(field)
+        agency = session.get(Agency, chosen) if isinstance(chosen, int) else None
+        if agency is None or agency.partnership_id != challenge.partnership_id:
+            raise StepFailed(f"the case has no agency of this partnership in {field!r} for a lane that needs one")
+        return agency.id
     body = session.scalar(
         select(Agency.id).where(
             Agency.partnership_id == challenge.partnership_id, Agency.is_partnership_body.is_(True)
@@ -160,7 +169,7 @@ def _sync_tasks(session: Session, clock: Clock, case: Case) -> None:
             lane=spec.lane,
             role=lane["role"],
             side=lane["side"],
-            agency_id=lane_agency_id(session, challenge, lane["side"]),
+            agency_id=lane_agency_id(session, challenge, lane["side"], spiff_task.data),
             stage=int(properties.get("stage", 0)),
             form=spec.extensions["formJsonSchemaFilename"],
             due_at=due,
@@ -186,7 +195,8 @@ def _write_notifications(session: Session, clock: Clock, case: Case) -> None:
         try:
             users = notifications.resolve(
                 session, challenge, case.version.lanes,
-                lambda side: lane_agency_id(session, challenge, side), note["to"], note["waiting"],
+                lambda side, data=note["data"]: lane_agency_id(session, challenge, side, data),
+                note["to"], note["waiting"],
             )
         except ValueError as exc:
             raise StepFailed(str(exc)) from exc

@@ -201,6 +201,7 @@ class ChallengeScriptEngine(PythonScriptEngine):
             "now": lambda: self.now().isoformat(),
             "working_days_after": self._working_days_after,
             "working_days_before": self._working_days_before,
+            "day_n": self._day_n,
             "hours_before": self._hours_before,
             "notify": self._notify,
             "local_time": self.local_time,
@@ -220,6 +221,9 @@ class ChallengeScriptEngine(PythonScriptEngine):
     def _working_days_after(self, moment: str, days: int) -> str:
         return self.calendar.add_working_days(_as_datetime(moment), int(days)).isoformat()
 
+    def _day_n(self, start: str, n: int) -> str:
+        return self.calendar.day_n(_as_datetime(start), int(n)).isoformat()
+
     def _working_days_before(self, moment: str, days: int) -> str:
         return self.calendar.working_days_before(_as_datetime(moment), int(days)).isoformat()
 
@@ -234,12 +238,13 @@ class ChallengeScriptEngine(PythonScriptEngine):
     def _notify(self, to, subject: str, message: str) -> None:
         recipients = [to] if isinstance(to, str) else list(to)
         # "current" means the tasks waiting at the moment the script runs, not after the step ends.
-        waiting = []
+        waiting, data = [], {}
         if getattr(self, "_running", None) is not None:
             top = self._running.workflow.top_workflow
             waiting = [str(t.id) for t in top.get_tasks(state=TaskState.READY, manual=True)]
+            data = dict(self._running.data)  # lanes whose agency is chosen at run time read it from here
         self.notifications.append(
-            {"to": recipients, "subject": str(subject), "message": str(message), "waiting": waiting}
+            {"to": recipients, "subject": str(subject), "message": str(message), "waiting": waiting, "data": data}
         )
 
 

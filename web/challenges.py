@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from engine import access
 from engine.challenges import MASH_ADVICE, get_challenge, raise_challenge, raising_agencies, receiving_agencies
 from engine.errors import Forbidden, Invalid
-from engine.procedures import raise_form
+from engine.procedures import current_version, raise_form
 from engine.records import history, stage_records
 
 from . import formrender
@@ -39,8 +39,10 @@ def _raise_page(values=None, errors=None, status=200):
                 item.update(widget="select", options=[(a.id, a.name) for a in mine], required=True)
     else:
         field_list = [f for f in field_list if f["name"] != "raising_agency_id"]
+    version = current_version(db.session, own.partnership_id)
+    guidance = version.meta.get("raise_guidance", []) if version else []
     return render_template("challenge_new.html", fields=field_list, own=own, mash_advice=MASH_ADVICE,
-                           errors=errors), status
+                           errors=errors, guidance=guidance), status
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -6,7 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from engine import access
-from engine.challenges import claim_task, complete_task, task_for
+from engine.challenges import agency_choices, claim_task, complete_task, task_for
 from engine.errors import Conflict, Invalid
 from engine.records import stage_records
 
@@ -37,7 +37,10 @@ def _render_task(task, values=None, errors=None, message=None, status=200):
         task=task,
         challenge=challenge,
         schema=schema,
-        fields=formrender.fields(schema, values, errors),
+        fields=formrender.fields(schema, values, errors, {
+            name: [(a.id, a.name) for a in agencies]
+            for name, agencies in agency_choices(db.session, challenge, schema).items()
+        }),
         records=stage_records(db.session, challenge),
         message=message,
         can_act=access.can_act_on(db.session, current_user, task),

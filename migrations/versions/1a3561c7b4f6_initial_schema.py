@@ -1,18 +1,18 @@
 """initial schema
 
-Revision ID: 8547964ef05a
+Revision ID: 1a3561c7b4f6
 Revises: 
-Create Date: 2026-11-24 04:59:06.598359
+Create Date: 2026-11-24 05:03:59.576567
 
 """
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
 
 import engine.models  # noqa: F401  (column types such as UTCDateTime)
 
 
 # revision identifiers, used by Alembic.
-revision = '8547964ef05a'
+revision = '1a3561c7b4f6'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -68,6 +68,7 @@ def upgrade():
     sa.Column('bpmn_xml', sa.Text(), nullable=False),
     sa.Column('forms', sa.JSON(), nullable=False),
     sa.Column('lanes', sa.JSON(), nullable=False),
+    sa.Column('meta', sa.JSON(), nullable=False),
     sa.Column('published_at', engine.models.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['partnership_id'], ['partnerships.id'], ),
     sa.PrimaryKeyConstraint('id'),
