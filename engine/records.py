@@ -16,6 +16,7 @@ from .models import Challenge, Event, Task
 class Answer:
     label: str
     text: str
+    key: str = ""
 
 
 @dataclass
@@ -45,7 +46,7 @@ def answer_text(prop: dict[str, Any], value: Any) -> str:
 def answers_of(schema: dict[str, Any], data: dict[str, Any] | None) -> list[Answer]:
     data = data or {}
     props = schema.get("properties", {})
-    return [Answer(props[name].get("title", name), answer_text(props[name], data[name]))
+    return [Answer(props[name].get("title", name), answer_text(props[name], data[name]), name)
             for name in props if name in data]
 
 
@@ -57,6 +58,13 @@ def stage_records(session: Session, challenge: Challenge) -> list[StageRecord]:
         stage = stages.setdefault(row.stage, StageRecord(row.stage))
         stage.tasks.append(TaskRecord(row, answers_of(forms.get(row.form, {}), row.data)))
     return [stages[n] for n in sorted(stages)]
+
+
+def raised_answers(session: Session, challenge: Challenge) -> dict[str, Any]:
+    """What the referrer said when raising it (and the advice shown), from the first event."""
+    event = session.scalar(select(Event).where(Event.challenge_id == challenge.id, Event.kind == "challenge_raised")
+                           .order_by(Event.id).limit(1))
+    return event.data if event else {}
 
 
 def history(session: Session, challenge: Challenge) -> list[Event]:

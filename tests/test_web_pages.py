@@ -538,17 +538,27 @@ def test_the_referrer_sees_the_receiving_task_read_only_and_cannot_act_on_it(rai
     assert task_state(in_db, tid) == state
 
 
-def test_the_wrong_role_in_the_receiving_agency_sees_the_task_read_only_or_gets_403(raised, as_user, in_db,
-                                                                                    counts):
-    """police-manager works for Durham Constabulary, the receiving agency, but the task is the practitioners'."""
+def test_the_wrong_role_in_the_receiving_agency_has_no_part_yet_and_sees_nothing(raised, as_user, in_db, counts):
+    """police-manager works for Durham Constabulary, the receiving agency, but has no part in the case at stage 1."""
     tid = respond_task_id(raised)
     before, state = counts(), task_state(in_db, tid)
     c = as_user("police-manager")
+    assert c.get(f"/tasks/{tid}").status_code == 404
+    assert c.get(f"/challenges/{raised['id']}").status_code == 404
+    assert c.post(f"/tasks/{tid}/claim").status_code == 404
+    assert c.post(f"/tasks/{tid}", data=RESPOND).status_code == 404
+    assert counts() == before
+    assert task_state(in_db, tid) == state
+
+
+def test_the_referrer_follows_the_receiving_task_read_only_and_cannot_act_on_it(raised, as_user, in_db, counts):
+    tid = respond_task_id(raised)
+    before, state = counts(), task_state(in_db, tid)
+    c = as_user("csc-practitioner")
     r = c.get(f"/tasks/{tid}")
-    assert r.status_code in (200, 403), r.status_code
-    if r.status_code == 200:
-        assert "You can follow it here, but not complete it." in text(r)
-        assert 'name="rationale"' not in text(r)
+    assert r.status_code == 200
+    assert "You can follow it here, but not complete it." in text(r)
+    assert 'name="rationale"' not in text(r)
     assert c.post(f"/tasks/{tid}/claim").status_code == 403
     assert c.post(f"/tasks/{tid}", data=RESPOND).status_code == 403
     assert counts() == before

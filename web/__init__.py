@@ -37,7 +37,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     else:
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
 
-    from . import api, auth, challenges, cli, database, notifications, tasks, texts, views
+    from . import api, auth, challenges, cli, database, notifications, records, tasks, texts, views
 
     database.init_app(app)
     views.init_app(app)
@@ -48,6 +48,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(tasks.bp)
     app.register_blueprint(challenges.bp)
     app.register_blueprint(notifications.bp)
+    app.register_blueprint(records.bp)
     app.register_blueprint(api.bp)
     auth.csrf.exempt(api.bp)
     return app

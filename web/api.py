@@ -57,13 +57,16 @@ def _step_failed(exc):
     return _error(500, f"Nothing was saved: {exc}")
 
 
-@bp.errorhandler(404)
-def _no_route(exc):
+def is_api_request() -> bool:
+    return request.path.startswith(bp.url_prefix + "/") or request.path == bp.url_prefix
+
+
+def no_route():
+    """For the app's 404 handler: routing errors happen before any blueprint is chosen."""
     return _error(404, "No such endpoint.")
 
 
-@bp.errorhandler(405)
-def _bad_method(exc):
+def bad_method():
     return _error(405, "Method not allowed.")
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from engine import access
+from engine import access, documents
 from engine.challenges import MASH_ADVICE, get_challenge, raise_challenge, raising_agencies, receiving_agencies
 from engine.errors import Forbidden, Invalid
 from engine.procedures import current_version, raise_form
-from engine.records import history, stage_records
+from engine.records import history, raised_answers, stage_records
 
 from . import formrender
 from .database import clock, db
@@ -65,13 +65,13 @@ def new():
 def show(challenge_id: int):
     challenge = get_challenge(db.session, current_user, challenge_id)
     events = history(db.session, challenge)
-    raised = next((e for e in events if e.kind == "challenge_raised"), None)
     return render_template(
         "challenge.html",
         challenge=challenge,
         records=stage_records(db.session, challenge),
         events=events,
-        raised=raised.data if raised else {},
+        raised=raised_answers(db.session, challenge),
         mash_advice=MASH_ADVICE,
+        records_available=documents.available(challenge),
         now=clock().now(),
     )

@@ -6,6 +6,8 @@ from flask import Flask, render_template
 
 from engine.errors import Conflict, Forbidden, NotFound, StepFailed
 
+from . import api
+
 
 def init_app(app: Flask) -> None:
     @app.errorhandler(NotFound)
@@ -27,4 +29,13 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(404)
     def _plain_not_found(exc):
+        if api.is_api_request():
+            return api.no_route()
         return render_template("error.html", title="Not found", message="There is no such page."), 404
+
+    @app.errorhandler(405)
+    def _method_not_allowed(exc):
+        if api.is_api_request():
+            return api.bad_method()
+        return render_template("error.html", title="Not allowed", message="That page does not take this "
+                               "kind of request."), 405

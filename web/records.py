@@ -1,0 +1,31 @@
+"""Printable records of a challenge, as a page and as a PDF."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, render_template
+from flask_login import current_user, login_required
+
+from engine.challenges import get_challenge
+from engine.documents import build
+from engine.printing import render_pdf
+
+from .database import db
+
+bp = Blueprint("records", __name__, url_prefix="/challenges/<int:challenge_id>/records")
+
+
+@bp.route("/<key>")
+@login_required
+def show(challenge_id: int, key: str):
+    challenge = get_challenge(db.session, current_user, challenge_id)
+    return render_template("record.html", challenge=challenge, document=build(db.session, challenge, key))
+
+
+@bp.route("/<key>.pdf")
+@login_required
+def pdf(challenge_id: int, key: str):
+    challenge = get_challenge(db.session, current_user, challenge_id)
+    document = build(db.session, challenge, key)
+    filename = f"{challenge.reference}-{key}.pdf"
+    return Response(render_pdf(document), mimetype="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{filename}"'})
