@@ -213,12 +213,13 @@ def _update_challenge(session: Session, clock: Clock, case: Case, actor: User | 
     if stages and max(stages) != challenge.current_stage:
         previous, challenge.current_stage = challenge.current_stage, max(stages)
         record(session, clock, challenge, "stage_entered", stage=challenge.current_stage, previous=previous)
-        notifications.queue(
-            session, clock, challenge, [challenge.referrer],
-            f"{challenge.reference}: now at stage {challenge.current_stage}",
-            f"Your professional challenge about case {challenge.subject_reference} has moved from stage "
-            f"{previous} to stage {challenge.current_stage}. Open it to see the record of each stage.",
-        )
+        if previous > 0:  # the referrer needs no word that their own new challenge is at stage 1
+            notifications.queue(
+                session, clock, challenge, [challenge.referrer],
+                f"{challenge.reference}: now at stage {challenge.current_stage}",
+                f"Your professional challenge about case {challenge.subject_reference} has moved from stage "
+                f"{previous} to stage {challenge.current_stage}. Open it to see the record of each stage.",
+            )
     if case.workflow.is_completed() and challenge.status == "open":
         last = case.workflow.last_task
         data = last.data if last is not None else {}
