@@ -236,6 +236,7 @@ class Event(Base):
     data: Mapped[dict] = mapped_column(JSON, default=dict)
 
     actor: Mapped[User | None] = relationship()
+    task: Mapped[Task | None] = relationship()
 
 
 class Notification(Base):

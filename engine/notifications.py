@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from .access import eligible_users, task_holders
 from .clock import Clock
-from .models import Challenge, Notification, Task, User
+from .models import Challenge, Membership, Notification, Task, User
 
 MAX_ATTEMPTS = 8
 
@@ -43,16 +43,21 @@ def queue(session: Session, clock: Clock, challenge: Challenge | None, users: li
 
 
 def involved(session: Session, challenge: Challenge) -> list[User]:
-    """The referrer, everyone who claimed or completed a task, and whoever the open tasks wait on."""
-    users = [challenge.referrer]
-    rows = session.scalars(select(Task).where(Task.challenge_id == challenge.id)).all()
-    for row in rows:
-        if row.status == "open":
-            users.extend(task_holders(session, row))
-        for user_id in (row.claimed_by_id, row.completed_by_id):
-            if user_id is not None:
-                users.append(session.get(User, user_id))
-    return users
+    """The referrer, everyone who claimed or completed a task, and whoever the open tasks wait on (the
+    claimer of a claimed task; everyone holding the lane of an unclaimed one). One query."""
+    touched = select(Task.claimed_by_id).where(Task.challenge_id == challenge.id, Task.claimed_by_id.is_not(None)) \
+        .union(select(Task.completed_by_id).where(Task.challenge_id == challenge.id,
+                                                  Task.completed_by_id.is_not(None)))
+    holding = (
+        select(Membership.user_id)
+        .join(Task, (Task.role == Membership.role) & (Task.agency_id == Membership.agency_id))
+        .where(Task.challenge_id == challenge.id, Task.status == "open", Task.claimed_by_id.is_(None))
+    )
+    users = session.scalars(
+        select(User).where(or_(User.id == challenge.referrer_id, User.id.in_(touched), User.id.in_(holding)))
+        .order_by(User.id)
+    ).all()
+    return list(users)
 
 
 def waiting_on(session: Session, challenge: Challenge, task_uuids: list[str]) -> list[User]:

@@ -98,7 +98,7 @@ def lane_agency_id(session: Session, challenge: Challenge, side: str, data: dict
 def record(session: Session, clock: Clock, challenge: Challenge, kind: str, actor: User | None = None,
            task: Task | None = None, **data: Any) -> Event:
     event = Event(challenge_id=challenge.id, at=clock.now(), actor_id=actor.id if actor else None, kind=kind,
-                  task_id=task.id if task else None, data=data)
+                  task=task, data=data)
     session.add(event)
     return event
 
@@ -177,7 +177,6 @@ def _sync_tasks(session: Session, clock: Clock, case: Case) -> None:
             opened_at=now,
         )
         session.add(row)
-        session.flush()
         record(session, clock, challenge, "task_opened", task=row, title=row.title, stage=row.stage,
                lane=row.lane, due_at=due.isoformat() if due else None)
         holders = task_holders(session, row)
