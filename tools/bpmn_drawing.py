@@ -16,6 +16,8 @@ SIZES = {
     "startEvent": (36, 36),
     "endEvent": (36, 36),
     "exclusiveGateway": (50, 50),
+    "inclusiveGateway": (50, 50),
+    "parallelGateway": (50, 50),
     "boundaryEvent": (36, 36),
 }
 

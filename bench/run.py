@@ -1,0 +1,229 @@
+"""The benchmark: `python bench/run.py [--db sqlite|postgres|both] [--challenges N] [--due N]`.
+
+Builds a realistic database (most challenges waiting at stage 1 with a deadline, a few thousand due) and prints,
+for each database, side by side:
+- persisted task completions per second (load, run, save state, task rows, events, outbox, commit) against the
+  floor of the bare engine doing the same steps in memory with a JSON save/load each step, and the ratio;
+- timer firing: how late each case is moved after its due time with the worker running (median, p99), and how
+  many cases per second it moves when thousands are due at once;
+- "My tasks" query latency for one user (median, p95).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import psycopg  # noqa: E402
+from sqlalchemy import func, select, update  # noqa: E402
+
+from bench.seed import clone, template  # noqa: E402
+from engine import access  # noqa: E402
+from engine.challenges import complete_task  # noqa: E402
+from engine.clock import MovableClock  # noqa: E402
+from engine.db import make_engine, make_sessions  # noqa: E402
+from engine.demo import load_demo  # noqa: E402
+from engine.models import Base, Challenge, Task, User  # noqa: E402
+from engine.runtime import open_case  # noqa: E402
+from engine.spiff import SERIALIZER, ChallengeScriptEngine, run_engine  # noqa: E402
+from engine.timers import fire_batch  # noqa: E402
+from engine.worker import TimerWorker  # noqa: E402
+
+ANSWERS = {"rationale": "Threshold not met on the information held.", "response": "We will review it today."}
+POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+class OffsetClock:
+    """Real time, shifted: lets the worker live at the moment the seeded timers fall due."""
+
+    def __init__(self, at: datetime) -> None:
+        self.offset = at - datetime.now(UTC)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def database(kind: str, tmp: Path) -> str:
+    if kind == "sqlite":
+        path = tmp / "bench.sqlite3"
+        path.unlink(missing_ok=True)
+        return f"sqlite:///{path}"
+    with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as conn:
+        conn.execute("DROP DATABASE IF EXISTS challenge_bench")
+        conn.execute("CREATE DATABASE challenge_bench")
+    return "postgresql+psycopg://postgres@127.0.0.1:5432/challenge_bench"
+
+
+def build(sessions, total: int, due: int) -> dict:
+    """`due` cases raised ten days ago (their stage 1 deadline passed), the rest raised just now."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    with sessions() as s:
+        load_demo(s, MovableClock(now))
+        waiting = template(s, now)
+        overdue = template(s, now - timedelta(days=10))
+        started = time.perf_counter()
+        clone(s, waiting, total - due - 2)
+        clone(s, overdue, due)
+        seconds = time.perf_counter() - started
+        count = s.scalar(select(func.count(Challenge.id)))
+    return {"challenges": count, "build_s": seconds, "now": now, "waiting_id": waiting.id}
+
+
+def completions(sessions, n: int) -> float:
+    """Persisted completions per second: the receiving practitioner answers stage 1 on n waiting cases."""
+    with sessions() as s:
+        officer = s.scalar(select(User).where(User.username == "police-practitioner"))
+        task_ids = s.scalars(select(Task.id).join(Challenge, Challenge.id == Task.challenge_id)
+                             .where(Task.status == "open", Task.bpmn_id == "s1_respond",
+                                    Challenge.next_timer_due > datetime.now(UTC))
+                             .order_by(Task.id.desc()).limit(n)).all()
+        clock = MovableClock(datetime.now(UTC))
+        started = time.perf_counter()
+        for task_id in task_ids:
+            complete_task(s, clock, officer, task_id, dict(ANSWERS))
+        return len(task_ids) / (time.perf_counter() - started)
+
+
+def engine_floor(sessions, n: int) -> float:
+    """The bare engine doing the same steps in memory, with a JSON save and load on every step."""
+    with sessions() as s:
+        source = s.scalar(select(Challenge).where(Challenge.current_stage == 1,
+                                                  Challenge.next_timer_due > datetime.now(UTC)).limit(1))
+        clock = MovableClock(datetime.now(UTC))
+        case = open_case(source, clock)
+        spec, subs = case.workflow.spec, case.workflow.subprocess_specs
+        state = SERIALIZER.serialize_json(case.workflow)  # the spec-free JSON, as stored
+        engine = ChallengeScriptEngine(clock, case.script_engine.calendar)
+        task_uuid = next(t.id for t in case.workflow.get_tasks() if t.task_spec.name == "s1_respond")
+    started = time.perf_counter()
+    for _ in range(n):
+        dct = json.loads(state)
+        SERIALIZER.migrate(dct)
+        dct["spec"], dct["subprocess_specs"] = spec, dict(subs)
+        workflow = SERIALIZER.from_dict(dct)
+        workflow.script_engine = engine
+        task = workflow.get_task_from_id(task_uuid)
+        task.data.update(ANSWERS)
+        task.run()
+        run_engine(workflow)
+        SERIALIZER.serialize_json(workflow)
+    return n / (time.perf_counter() - started)
+
+
+def timer_lateness(sessions, seconds: float) -> tuple[float, float, int]:
+    """Spread the due cases' next-due times over the coming seconds, run the worker on a clock at that moment,
+    and measure how long after its due time each case was moved."""
+    with sessions() as s:
+        first = s.scalar(select(func.min(Challenge.next_timer_due)).where(Challenge.current_stage == 1,
+                                                                          Challenge.next_timer_due
+                                                                          < datetime.now(UTC)))
+        ids = s.scalars(select(Challenge.id).where(Challenge.next_timer_due == first).limit(600)).all()
+        start = first + timedelta(seconds=2)
+        for k, challenge_id in enumerate(ids):
+            s.execute(update(Challenge).where(Challenge.id == challenge_id)
+                      .values(next_timer_due=start + timedelta(seconds=seconds * k / len(ids))))
+        s.commit()
+    clock = OffsetClock(first)
+    late: list[float] = []
+
+    class Measuring(TimerWorker):
+        def tick(self) -> int:
+            with self.sessions() as session:
+                result = fire_batch(session, self.clock, self.batch_size, measure=True)
+            late.extend((fired - due).total_seconds() for due, fired in result.lateness)
+            return result.moved + result.failed
+
+    worker = Measuring(sessions, clock)
+    worker.start_thread()
+    time.sleep(seconds + 4)
+    worker.stop()
+    return statistics.median(late), percentile(late, 99), len(late)
+
+
+def timer_throughput(sessions) -> tuple[float, int]:
+    """Every remaining due case at once: cases moved per second by one worker."""
+    clock = MovableClock(datetime.now(UTC))
+    moved = 0
+    started = time.perf_counter()
+    with sessions() as s:
+        while True:
+            batch = fire_batch(s, clock, 100)
+            moved += batch.moved
+            if batch.moved + batch.failed == 0:
+                break
+    return moved / (time.perf_counter() - started), moved
+
+
+def my_tasks_latency(sessions, runs: int = 200) -> tuple[float, float, int]:
+    with sessions() as s:
+        officer = s.scalar(select(User).where(User.username == "police-practitioner"))
+        times = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            rows = access.my_tasks(s, officer)
+            times.append((time.perf_counter() - started) * 1000)
+            s.rollback()
+    return statistics.median(times), percentile(times, 95), len(rows)
+
+
+def run(kind: str, total: int, due: int, tmp: Path) -> dict:
+    url = database(kind, tmp)
+    db = make_engine(url)
+    Base.metadata.create_all(db)
+    sessions = make_sessions(db)
+    built = build(sessions, total, due)
+    result = {"db": kind, **{k: v for k, v in built.items() if k not in ("now", "waiting_id")}}
+    result["my_tasks_p50_ms"], result["my_tasks_p95_ms"], result["my_tasks_rows"] = my_tasks_latency(sessions)
+    result["persisted_per_s"] = completions(sessions, 300)
+    result["floor_per_s"] = engine_floor(sessions, 300)
+    result["ratio"] = result["persisted_per_s"] / result["floor_per_s"]
+    result["late_p50_s"], result["late_p99_s"], result["late_n"] = timer_lateness(sessions, 6.0)
+    result["firings_per_s"], result["fired"] = timer_throughput(sessions)
+    db.dispose()
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--challenges", type=int, default=100_000)
+    parser.add_argument("--due", type=int, default=3_000)
+    args = parser.parse_args()
+    tmp = Path("/tmp") / f"challenge-bench-{uuid.uuid4().hex[:8]}"
+    tmp.mkdir(parents=True)
+    kinds = ["sqlite", "postgres"] if args.db == "both" else [args.db]
+    results = [run(kind, args.challenges, args.due, tmp) for kind in kinds]
+    rows = [
+        ("challenges in the database", "challenges", "{:,}"),
+        ("built in (s)", "build_s", "{:.1f}"),
+        ("persisted completions / s", "persisted_per_s", "{:.0f}"),
+        ("bare engine in memory / s (floor)", "floor_per_s", "{:.0f}"),
+        ("ratio persisted / floor (target >= 0.5)", "ratio", "{:.2f}"),
+        ("timer lateness median (s)", "late_p50_s", "{:.3f}"),
+        ("timer lateness p99 (s) (target <= 1)", "late_p99_s", "{:.3f}"),
+        ("cases measured for lateness", "late_n", "{}"),
+        ("timer firings / s, thousands due (target >= 500)", "firings_per_s", "{:.0f}"),
+        ("cases fired in that run", "fired", "{:,}"),
+        ("My tasks p50 (ms)", "my_tasks_p50_ms", "{:.2f}"),
+        ("My tasks p95 (ms) (target < 10)", "my_tasks_p95_ms", "{:.2f}"),
+    ]
+    print(f"{'':52}" + "".join(f"{r['db']:>14}" for r in results))
+    for label, key, fmt in rows:
+        print(f"{label:52}" + "".join(f"{fmt.format(r[key]):>14}" for r in results))
+
+
+if __name__ == "__main__":
+    main()
