@@ -21,7 +21,7 @@ from .clock import Clock
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from .models import Agency, Challenge, Membership, Partnership, Task, User
 from .procedures import current_version, raise_form
-from .runtime import advance, catch_up, open_case, record, start_case
+from .runtime import advance, calendar_for, catch_up, open_case, record, start_case
 
 MASH_ADVICE = (
     "If a child or adult is at significant risk of harm now, contact the Multi-Agency Safeguarding Hub (MASH) "
@@ -221,7 +221,7 @@ def complete_task(session: Session, clock: Clock, user: User, task_id: int, answ
     _check_open(task, user)
     challenge = task.challenge
     schema = challenge.procedure_version.forms[task.form]
-    calendar = WorkingCalendar(challenge.partnership.nation)
+    calendar = calendar_for(challenge)
     answers = forms.validate(schema, answers, today=calendar.local_day(clock.now()))
     _check_agency_choices(session, challenge, schema, answers)
 

@@ -52,6 +52,8 @@ class Partnership(Base):
     name: Mapped[str] = mapped_column(String(200))
     # Whose bank holidays count: "england-wales", "scotland" or "northern-ireland".
     nation: Mapped[str] = mapped_column(String(20), default="england-wales")
+    # When "N working days" ends on its last day, London time ("17:00" unless the partnership says otherwise).
+    end_of_working_day: Mapped[str] = mapped_column(String(5), default="17:00")
 
     agencies: Mapped[list[Agency]] = relationship(back_populates="partnership", order_by="Agency.name")
 

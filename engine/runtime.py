@@ -4,7 +4,7 @@ task rows, next timer, events, outbox) into the caller's transaction. The caller
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -52,7 +52,7 @@ class Case:
 
 
 def calendar_for(challenge: Challenge) -> WorkingCalendar:
-    return WorkingCalendar(challenge.partnership.nation)
+    return WorkingCalendar(challenge.partnership.nation, time.fromisoformat(challenge.partnership.end_of_working_day))
 
 
 def start_case(challenge: Challenge, version: ProcedureVersion, clock: Clock, data: dict[str, Any]) -> Case:

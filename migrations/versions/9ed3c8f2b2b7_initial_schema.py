@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 1a3561c7b4f6
+Revision ID: 9ed3c8f2b2b7
 Revises: 
-Create Date: 2026-11-24 05:03:59.576567
+Create Date: 2026-11-24 05:09:49.058085
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import engine.models  # noqa: F401  (column types such as UTCDateTime)
 
 
 # revision identifiers, used by Alembic.
-revision = '1a3561c7b4f6'
+revision = '9ed3c8f2b2b7'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -25,6 +25,7 @@ def upgrade():
     sa.Column('slug', sa.String(length=40), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('nation', sa.String(length=20), nullable=False),
+    sa.Column('end_of_working_day', sa.String(length=5), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('slug')
     )
