@@ -3,8 +3,10 @@ sees their whole challenge; everyone else sees nothing of it. All of it plain SQ
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy import exists, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
 from .models import Agency, Challenge, Membership, Task, User
@@ -52,18 +54,28 @@ def can_view(session: Session, user: User, challenge_id: int) -> bool:
 
 
 def my_tasks(session: Session, user: User, limit: int = 200) -> list[Task]:
-    """Open tasks the user may take: unclaimed ones of their lanes and the ones they claimed. Soonest first."""
-    query = (
-        select(Task)
-        .where(
-            Task.status == "open",
-            holds_lane(user.id),
-            or_(Task.claimed_by_id.is_(None), Task.claimed_by_id == user.id),
-        )
-        .order_by(Task.due_at.is_(None), Task.due_at, Task.id)
-        .limit(limit)
-    )
-    return list(session.scalars(query))
+    """Open tasks the user may take: unclaimed ones of their lanes and the ones they claimed. Soonest first,
+    tasks without a deadline last. One index range scan per membership (role, agency), read in due order, so
+    the cost follows the page size, not the number of open tasks."""
+    pairs = session.execute(select(Membership.role, Membership.agency_id).where(Membership.user_id == user.id)).all()
+    mine = or_(Task.claimed_by_id.is_(None), Task.claimed_by_id == user.id)
+    found: list[tuple] = []
+    for role, agency_id in pairs:
+        lane = (Task.status == "open", Task.role == role, Task.agency_id == agency_id, mine)
+        found += session.execute(select(Task.due_at, Task.id).where(*lane, Task.due_at.is_not(None))
+                                 .order_by(Task.due_at, Task.id).limit(limit)).all()
+        found += session.execute(select(Task.due_at, Task.id).where(*lane, Task.due_at.is_(None))
+                                 .order_by(Task.id).limit(limit)).all()
+    found.sort(key=lambda row: (row.due_at is None, row.due_at or datetime.min.replace(tzinfo=UTC), row.id))
+    ids = [row.id for row in found[:limit]]
+    if not ids:
+        return []
+    tasks = session.scalars(
+        select(Task).where(Task.id.in_(ids))
+        .options(selectinload(Task.challenge), selectinload(Task.agency), selectinload(Task.claimed_by))
+    ).all()
+    order = {task_id: n for n, task_id in enumerate(ids)}
+    return sorted(tasks, key=lambda task: order[task.id])
 
 
 def visible_challenges(session: Session, user: User, limit: int = 200) -> list[Challenge]:

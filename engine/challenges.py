@@ -240,7 +240,7 @@ def complete_task(session: Session, clock: Clock, user: User, task_id: int, answ
             raise Conflict("Someone else completed or claimed this task a moment ago.")
         session.refresh(task)
         case = open_case(challenge, clock)
-        catch_up(case)
+        catch_up(session, clock, case)
         spiff_task = case.workflow.get_task_from_id(uuid.UUID(task.task_uuid))
         if spiff_task is None or spiff_task.state != TaskState.READY:
             raise Conflict("This task is no longer open: the challenge has moved on.")

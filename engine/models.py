@@ -191,7 +191,7 @@ class Task(Base):
     __tablename__ = "tasks"
     __table_args__ = (
         UniqueConstraint("challenge_id", "task_uuid"),
-        Index("ix_tasks_open_by_role", "status", "role", "agency_id", "due_at"),
+        Index("ix_tasks_open_by_role", "status", "role", "agency_id", "due_at", "id"),
         Index("ix_tasks_challenge", "challenge_id"),
     )
 

@@ -111,25 +111,29 @@ def _parse_due(value: Any) -> datetime | None:
 
 def advance(session: Session, clock: Clock, case: Case, actor: User | None = None) -> None:
     """Run the procedure until it waits for people or time, then write back everything that changed."""
-    challenge = case.challenge
-    try:
-        run_engine(case.workflow, did_complete_task=case.note_timer)
-        _sync_tasks(session, clock, case)
-    except ENGINE_ERRORS as exc:
-        raise StepFailed(f"the procedure could not move on: {exc}") from exc
-
-    for fired in case.fired_timers:
-        record(session, clock, challenge, "timer_fired", **fired)
-    _write_notifications(session, clock, case)
-    _update_challenge(session, clock, case, actor)
-    challenge.state = dump_workflow(case.workflow)
-    challenge.next_timer_due = next_timer_due(case.workflow)
+    _run(session, clock, case)
+    _close_if_finished(session, clock, case, actor)
+    case.challenge.state = dump_workflow(case.workflow)
+    case.challenge.next_timer_due = next_timer_due(case.workflow)
 
 
-def catch_up(case: Case) -> None:
+def catch_up(session: Session, clock: Clock, case: Case) -> None:
     """Fire whatever fell due before a person acts, so the act lands on the case as it stands now."""
+    _run(session, clock, case)
+
+
+def _run(session: Session, clock: Clock, case: Case) -> None:
+    def write_back_round() -> None:
+        # After each moment the case passes through: what fired, what opened and closed, where it now stands.
+        for fired in case.fired_timers:
+            record(session, clock, case.challenge, "timer_fired", **fired)
+        case.fired_timers.clear()
+        _sync_tasks(session, clock, case)
+        _update_stage(session, clock, case)
+        _write_notifications(session, clock, case)
+
     try:
-        run_engine(case.workflow, did_complete_task=case.note_timer)
+        run_engine(case.workflow, did_complete_task=case.note_timer, after_round=write_back_round)
     except ENGINE_ERRORS as exc:
         raise StepFailed(f"the procedure could not move on: {exc}") from exc
 
@@ -204,7 +208,7 @@ def _write_notifications(session: Session, clock: Clock, case: Case) -> None:
     case.script_engine.notifications.clear()
 
 
-def _update_challenge(session: Session, clock: Clock, case: Case, actor: User | None) -> None:
+def _update_stage(session: Session, clock: Clock, case: Case) -> None:
     challenge = case.challenge
     stages = session.scalars(
         select(Task.stage).where(Task.challenge_id == challenge.id, Task.status == "open")
@@ -219,6 +223,10 @@ def _update_challenge(session: Session, clock: Clock, case: Case, actor: User | 
                 f"Your professional challenge about case {challenge.subject_reference} has moved from stage "
                 f"{previous} to stage {challenge.current_stage}. Open it to see the record of each stage.",
             )
+
+
+def _close_if_finished(session: Session, clock: Clock, case: Case, actor: User | None) -> None:
+    challenge = case.challenge
     if case.workflow.is_completed() and challenge.status == "open":
         last = case.workflow.last_task
         data = last.data if last is not None else {}

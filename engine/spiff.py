@@ -359,12 +359,13 @@ def _settle(workflow: BpmnWorkflow, did_complete_task) -> None:
     raise RuntimeError("the procedure did not settle after 200 engine rounds (a loop with no waiting step?)")
 
 
-def run_engine(workflow: BpmnWorkflow, did_complete_task=None) -> None:
+def run_engine(workflow: BpmnWorkflow, did_complete_task=None, after_round=None) -> None:
     """Run engine tasks and fire due timers until only people (or the future) can move the case on.
 
     Overdue timers fire in the order of their due moments, each with the case's clock set to that moment, so a
     case caught up after downtime ends exactly where it would have been had every timer fired on time (a
-    reminder before its deadline, never after it)."""
+    reminder before its deadline, never after it). `after_round` is called after each moment the case passes
+    through, so the host can record what happened at that moment (tasks opened and closed, stages entered)."""
     engine: ChallengeScriptEngine = workflow.script_engine
     real_now = engine.clock.now()
     try:
@@ -372,6 +373,8 @@ def run_engine(workflow: BpmnWorkflow, did_complete_task=None) -> None:
             due = next_timer_due(workflow)
             engine.at = due if due is not None and due <= real_now else None
             _settle(workflow, did_complete_task)
+            if after_round is not None:
+                after_round()
             if engine.at is None:
                 # Settled at the real now; timers armed on the way may already be overdue: go round again.
                 due = next_timer_due(workflow)

@@ -22,6 +22,12 @@ from engine.worker import TimerWorker
 from .database import clock, db
 
 
+def configure_logging() -> None:
+    configure_logging()
+    # SpiffWorkflow logs every task state change at INFO: far too costly (and noisy) for a server.
+    logging.getLogger("spiff").setLevel(logging.WARNING)
+
+
 def smtp_settings(app: Flask) -> SmtpSettings | None:
     if not app.config.get("MAIL_ENABLED"):
         return None
@@ -70,7 +76,7 @@ def load_demo_command() -> None:
 @click.option("--demo/--no-demo", default=True, show_default=True, help="Load the demo partnership first.")
 def serve(host: str, port: int, demo: bool) -> None:
     """Run the product: tables, demo data, the embedded timer scheduler, and the web server."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    configure_logging()
     app = current_app._get_current_object()
     upgrade_schema()
     if demo:
@@ -93,7 +99,7 @@ def timer_worker(batch_size: int) -> None:
     """Run the timer worker until stopped (SIGTERM/Ctrl-C). Run as many as you like against PostgreSQL."""
     import signal
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(process)d %(name)s %(message)s")
+    configure_logging()
     worker = TimerWorker(sessionmaker(db.engine, expire_on_commit=False), clock(),
                          smtp_settings(current_app), batch_size=batch_size)
     signal.signal(signal.SIGTERM, lambda *_: worker.stopping.set())

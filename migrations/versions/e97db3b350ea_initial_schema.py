@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 9ed3c8f2b2b7
+Revision ID: e97db3b350ea
 Revises: 
-Create Date: 2026-11-24 05:09:49.058085
+Create Date: 2026-11-24 05:19:37.054124
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import engine.models  # noqa: F401  (column types such as UTCDateTime)
 
 
 # revision identifiers, used by Alembic.
-revision = '9ed3c8f2b2b7'
+revision = 'e97db3b350ea'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -170,7 +170,7 @@ def upgrade():
     )
     with op.batch_alter_table('tasks', schema=None) as batch_op:
         batch_op.create_index('ix_tasks_challenge', ['challenge_id'], unique=False)
-        batch_op.create_index('ix_tasks_open_by_role', ['status', 'role', 'agency_id', 'due_at'], unique=False)
+        batch_op.create_index('ix_tasks_open_by_role', ['status', 'role', 'agency_id', 'due_at', 'id'], unique=False)
 
     op.create_table('events',
     sa.Column('id', sa.Integer(), nullable=False),
