@@ -84,6 +84,8 @@ class WorkingCalendar:
 
     def working_days_before(self, deadline: datetime, n: int) -> datetime:
         """The same local time of day, n working days earlier (a reminder before a deadline)."""
+        if deadline.tzinfo is None:
+            raise ValueError("working days need an aware datetime")
         local = deadline.astimezone(self.zone)
         day = self.nth_working_day_before(local.date(), n)
         return datetime.combine(day, local.timetz().replace(tzinfo=None), self.zone).astimezone(UTC)

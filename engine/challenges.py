@@ -234,11 +234,10 @@ def complete_task(session: Session, clock: Clock, user: User, task_id: int, answ
             .where((Task.claimed_by_id.is_(None)) | (Task.claimed_by_id == user.id))
             .values(status="completed", claimed_by_id=user.id, claimed_at=task.claimed_at or now,
                     completed_by_id=user.id, completed_at=now, closed_at=now, data=answers)
-            .execution_options(synchronize_session=False)
+            .execution_options(synchronize_session="evaluate")
         )
         if result.rowcount != 1:
             raise Conflict("Someone else completed or claimed this task a moment ago.")
-        session.refresh(task)
         case = open_case(challenge, clock)
         catch_up(session, clock, case)
         spiff_task = case.workflow.get_task_from_id(uuid.UUID(task.task_uuid))

@@ -277,3 +277,11 @@ def _events_are_append_only(session: Session, flush_context, instances) -> None:
     for obj in list(session.dirty) + list(session.deleted):
         if isinstance(obj, Event) and (obj in session.deleted or session.is_modified(obj)):
             raise AppendOnlyViolation("events are append-only")
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _no_bulk_changes_to_events(state) -> None:
+    if (state.is_update or state.is_delete) and any(
+        mapper.class_ is Event for mapper in getattr(state, "all_mappers", ())
+    ):
+        raise AppendOnlyViolation("events are append-only")

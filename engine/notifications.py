@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import smtplib
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 
 from sqlalchemy import func, or_, select, update
@@ -42,16 +42,18 @@ def queue(session: Session, clock: Clock, challenge: Challenge | None, users: li
     return len(seen)
 
 
-def involved(session: Session, challenge: Challenge) -> list[User]:
-    """The referrer, everyone who claimed or completed a task, and whoever the open tasks wait on (the
-    claimer of a claimed task; everyone holding the lane of an unclaimed one). One query."""
+def involved(session: Session, challenge: Challenge, now: datetime) -> list[User]:
+    """The referrer, everyone who claimed or completed a task, whoever the open tasks wait on, and whoever a
+    task that lapsed just now waited on (the claimer of a claimed task; everyone holding the lane of an
+    unclaimed one). One query."""
     touched = select(Task.claimed_by_id).where(Task.challenge_id == challenge.id, Task.claimed_by_id.is_not(None)) \
         .union(select(Task.completed_by_id).where(Task.challenge_id == challenge.id,
                                                   Task.completed_by_id.is_not(None)))
     holding = (
         select(Membership.user_id)
         .join(Task, (Task.role == Membership.role) & (Task.agency_id == Membership.agency_id))
-        .where(Task.challenge_id == challenge.id, Task.status == "open", Task.claimed_by_id.is_(None))
+        .where(Task.challenge_id == challenge.id, Task.claimed_by_id.is_(None),
+               or_(Task.status == "open", (Task.status == "cancelled") & (Task.closed_at == now)))
     )
     users = session.scalars(
         select(User).where(or_(User.id == challenge.referrer_id, User.id.in_(touched), User.id.in_(holding)))
@@ -70,7 +72,7 @@ def waiting_on(session: Session, challenge: Challenge, task_uuids: list[str]) ->
 
 
 def resolve(session: Session, challenge: Challenge, lanes: dict, lane_agency, to: list[str],
-            waiting: list[str]) -> list[User]:
+            waiting: list[str], now: datetime) -> list[User]:
     """Turn a diagram's recipients into users: "referrer", "involved", "current" (whoever the tasks open when
     the script ran wait on), or "lane:<name>" (everyone holding that lane's role on its side)."""
     users: list[User] = []
@@ -78,7 +80,7 @@ def resolve(session: Session, challenge: Challenge, lanes: dict, lane_agency, to
         if target == "referrer":
             users.append(challenge.referrer)
         elif target == "involved":
-            users.extend(involved(session, challenge))
+            users.extend(involved(session, challenge, now))
         elif target == "current":
             users.extend(waiting_on(session, challenge, waiting))
         elif target.startswith("lane:"):

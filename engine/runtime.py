@@ -11,7 +11,7 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from . import notifications
@@ -43,6 +43,8 @@ class Case:
     workflow: BpmnWorkflow
     script_engine: ChallengeScriptEngine
     fired_timers: list[dict[str, Any]] = field(default_factory=list)
+    # The ready user tasks the task rows were last written for (None: not yet looked at).
+    synced: frozenset[str] | None = None
 
     def note_timer(self, task) -> None:
         definition = getattr(task.task_spec, "event_definition", None)
@@ -122,15 +124,26 @@ def catch_up(session: Session, clock: Clock, case: Case) -> None:
     _run(session, clock, case)
 
 
+def _ready_uuids(case: Case) -> frozenset[str]:
+    return frozenset(str(t.id) for t in case.workflow.get_tasks(state=TaskState.READY, manual=True))
+
+
 def _run(session: Session, clock: Clock, case: Case) -> None:
+    if case.synced is None:
+        case.synced = _ready_uuids(case)  # as loaded: what the task rows already say
+
     def write_back_round() -> None:
         # After each moment the case passes through: what fired, what opened and closed, where it now stands.
+        ready = _ready_uuids(case)
+        if ready == case.synced and not case.fired_timers and not case.script_engine.notifications:
+            return  # nothing happened at this moment; the rows are already right
         for fired in case.fired_timers:
             record(session, clock, case.challenge, "timer_fired", **fired)
         case.fired_timers.clear()
-        _sync_tasks(session, clock, case)
-        _update_stage(session, clock, case)
+        open_rows = _sync_tasks(session, clock, case)
+        _update_stage(session, clock, case, open_rows)
         _write_notifications(session, clock, case)
+        case.synced = ready
 
     try:
         run_engine(case.workflow, did_complete_task=case.note_timer, after_round=write_back_round)
@@ -145,20 +158,24 @@ def _timer_value(task) -> str | None:
     return value
 
 
-def _sync_tasks(session: Session, clock: Clock, case: Case) -> None:
+def _sync_tasks(session: Session, clock: Clock, case: Case) -> list[Task]:
+    """Make the task rows say what the workflow says; returns the open rows."""
     challenge, now = case.challenge, clock.now()
     ready = {str(t.id): t for t in case.workflow.get_tasks(state=TaskState.READY, manual=True)}
-    open_rows = {
+    # Rows open, or already written for a ready task (one being completed in this very transaction).
+    rows = {
         row.task_uuid: row
-        for row in session.scalars(select(Task).where(Task.challenge_id == challenge.id, Task.status == "open"))
+        for row in session.scalars(select(Task).where(
+            Task.challenge_id == challenge.id, or_(Task.status == "open", Task.task_uuid.in_(list(ready)))))
     }
+    open_rows = {uuid: row for uuid, row in rows.items() if row.status == "open"}
     for uuid, row in open_rows.items():
         if uuid not in ready:
             row.status = "cancelled"
             row.closed_at = now
             record(session, clock, challenge, "task_cancelled", task=row, title=row.title, stage=row.stage)
     for uuid, spiff_task in ready.items():
-        if uuid in open_rows:
+        if uuid in rows:
             continue
         spec = spiff_task.task_spec
         lane = case.version.lanes[spec.lane]
@@ -190,6 +207,8 @@ def _sync_tasks(session: Session, clock: Clock, case: Case) -> None:
             f"{challenge.reference}: new task - {row.title}",
             f"A professional challenge needs you: {row.title} (case {challenge.subject_reference}).{due_text}",
         )
+        open_rows[uuid] = row
+    return [row for row in open_rows.values() if row.status == "open"]
 
 
 def _write_notifications(session: Session, clock: Clock, case: Case) -> None:
@@ -199,7 +218,7 @@ def _write_notifications(session: Session, clock: Clock, case: Case) -> None:
             users = notifications.resolve(
                 session, challenge, case.version.lanes,
                 lambda side, data=note["data"]: lane_agency_id(session, challenge, side, data),
-                note["to"], note["waiting"],
+                note["to"], note["waiting"], clock.now(),
             )
         except ValueError as exc:
             raise StepFailed(str(exc)) from exc
@@ -208,11 +227,9 @@ def _write_notifications(session: Session, clock: Clock, case: Case) -> None:
     case.script_engine.notifications.clear()
 
 
-def _update_stage(session: Session, clock: Clock, case: Case) -> None:
+def _update_stage(session: Session, clock: Clock, case: Case, open_rows: list[Task]) -> None:
     challenge = case.challenge
-    stages = session.scalars(
-        select(Task.stage).where(Task.challenge_id == challenge.id, Task.status == "open")
-    ).all()
+    stages = [row.stage for row in open_rows]
     if stages and max(stages) != challenge.current_stage:
         previous, challenge.current_stage = challenge.current_stage, max(stages)
         record(session, clock, challenge, "stage_entered", stage=challenge.current_stage, previous=previous)

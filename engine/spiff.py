@@ -254,7 +254,8 @@ SAFE_XML = etree.XMLParser(
     resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False, huge_tree=False
 )
 
-_EXPRESSION_TAGS = ("conditionExpression", "timeDate", "timeDuration", "timeCycle")
+_EXPRESSION_TAGS = ("conditionExpression", "timeDate", "timeDuration", "timeCycle", "loopCardinality",
+                    "completionCondition", "loopCondition", "loopMaximum")
 _SCRIPT_TAGS = ("script", "preScript", "postScript")
 
 
@@ -267,9 +268,16 @@ def parse_xml(bpmn_xml: str | bytes) -> etree._Element:
     if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
         raise InvalidProcedure("the diagram may not contain a DOCTYPE or entity declarations")
     try:
-        return etree.fromstring(data, SAFE_XML)
+        root = etree.fromstring(data, SAFE_XML)
     except etree.XMLSyntaxError as exc:
         raise InvalidProcedure(f"the diagram is not well-formed XML: {exc}") from None
+    # The byte check above misses other encodings (UTF-16...); the parsed document does not.
+    docinfo = root.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
+        raise InvalidProcedure("the diagram may not contain a DOCTYPE or entity declarations")
+    if any(isinstance(node, etree._Entity) for node in root.iter()):
+        raise InvalidProcedure("the diagram may not contain entity references")
+    return root
 
 
 def check_scripts(root: etree._Element) -> None:
