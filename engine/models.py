@@ -54,6 +54,10 @@ class Partnership(Base):
     nation: Mapped[str] = mapped_column(String(20), default="england-wales")
     # When "N working days" ends on its last day, London time ("17:00" unless the partnership says otherwise).
     end_of_working_day: Mapped[str] = mapped_column(String(5), default="17:00")
+    # The procedure version new challenges start on: the one published last (or published again, to revert).
+    current_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("procedure_versions.id", use_alter=True, name="fk_partnerships_current_version"), nullable=True
+    )
 
     agencies: Mapped[list[Agency]] = relationship(back_populates="partnership", order_by="Agency.name")
 
@@ -148,7 +152,7 @@ class ProcedureVersion(Base):
     meta: Mapped[dict] = mapped_column(JSON, default=dict)
     published_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
-    partnership: Mapped[Partnership] = relationship()
+    partnership: Mapped[Partnership] = relationship(foreign_keys=[partnership_id])
 
 
 class Challenge(Base):

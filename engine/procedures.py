@@ -106,18 +106,24 @@ def check_procedure(files: ProcedureFiles) -> tuple[Any, dict[str, Any]]:
     return spec, subprocess_specs
 
 
-def publish(session: Session, clock: Clock, partnership: Partnership, files: ProcedureFiles) -> ProcedureVersion:
-    """Publish a version; publishing the same content again returns the version already stored."""
-    check_procedure(files)
-    digest = files.content_hash()
-    existing = session.scalar(
+def stored_version(session: Session, partnership: Partnership, files: ProcedureFiles) -> ProcedureVersion | None:
+    return session.scalar(
         select(ProcedureVersion).where(
             ProcedureVersion.partnership_id == partnership.id,
             ProcedureVersion.procedure == files.procedure,
-            ProcedureVersion.content_hash == digest,
+            ProcedureVersion.content_hash == files.content_hash(),
         )
     )
+
+
+def publish(session: Session, clock: Clock, partnership: Partnership, files: ProcedureFiles) -> ProcedureVersion:
+    """Publish a version and make it the one new challenges start on. Content published before is stored
+    once: publishing it again makes that version current again (a revert) without a new row."""
+    check_procedure(files)
+    digest = files.content_hash()
+    existing = stored_version(session, partnership, files)
     if existing is not None:
+        partnership.current_version_id = existing.id
         return existing
     number = (
         session.scalar(
@@ -142,16 +148,25 @@ def publish(session: Session, clock: Clock, partnership: Partnership, files: Pro
     )
     session.add(version)
     session.flush()
+    partnership.current_version_id = version.id
     return version
 
 
+def publish_if_new(session: Session, clock: Clock, partnership: Partnership,
+                   files: ProcedureFiles) -> ProcedureVersion:
+    """Publish files from workflows/ unless that exact content was published before, so loading the folders at
+    start-up never undoes a version a process owner published since."""
+    existing = stored_version(session, partnership, files)
+    if existing is not None and partnership.current_version_id is not None:
+        return existing
+    return publish(session, clock, partnership, files)
+
+
 def current_version(session: Session, partnership_id: int) -> ProcedureVersion | None:
-    return session.scalar(
-        select(ProcedureVersion)
-        .where(ProcedureVersion.partnership_id == partnership_id)
-        .order_by(ProcedureVersion.published_at.desc(), ProcedureVersion.id.desc())
-        .limit(1)
-    )
+    partnership = session.get(Partnership, partnership_id)
+    if partnership is None or partnership.current_version_id is None:
+        return None
+    return session.get(ProcedureVersion, partnership.current_version_id)
 
 
 def specs_of(version: ProcedureVersion) -> tuple[Any, dict[str, Any]]:

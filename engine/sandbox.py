@@ -23,6 +23,8 @@ FORBIDDEN_NAMES = frozenset(
     "memoryview type object super classmethod staticmethod property exit quit".split()
 )
 
+MAX_NUMBER = 100_000
+
 FORBIDDEN_ATTRIBUTES = frozenset({"format", "format_map", "mro", "gi_frame", "f_globals", "f_locals"})
 
 
@@ -55,4 +57,12 @@ def check(source: str, mode: str = "exec") -> ast.AST:
             raise UnsafeScript("defining functions or classes is not allowed in a diagram")
         if isinstance(node, (ast.Await, ast.Yield, ast.YieldFrom)):
             raise UnsafeScript("await and yield are not allowed in a diagram")
+        # A diagram runs inside the server: nothing that could tie it up for long or fill its memory.
+        if isinstance(node, ast.While):
+            raise UnsafeScript("while loops are not allowed in a diagram")
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
+            raise UnsafeScript("'**' is not allowed in a diagram")
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(
+                node.value, bool) and abs(node.value) > MAX_NUMBER:
+            raise UnsafeScript(f"numbers above {MAX_NUMBER:,} are not allowed in a diagram")
     return tree

@@ -23,10 +23,20 @@ def database_url(tmp_path) -> str:
     return os.environ.get("PC_TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'test.sqlite3'}"
 
 
+def empty_database(engine) -> None:
+    """Whatever an earlier run left (another schema, Alembic's table), start from nothing."""
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            conn.exec_driver_sql("DROP SCHEMA public CASCADE")
+            conn.exec_driver_sql("CREATE SCHEMA public")
+    else:
+        Base.metadata.drop_all(engine)
+
+
 @pytest.fixture
 def db_engine(database_url):
     engine = make_engine(database_url)
-    Base.metadata.drop_all(engine)
+    empty_database(engine)
     Base.metadata.create_all(engine)
     yield engine
     engine.dispose()

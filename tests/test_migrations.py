@@ -7,12 +7,13 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
 from engine.models import Base
+from tests.conftest import empty_database
 
 
 def test_migrations_build_the_models_schema(database_url, db_engine):
     from web import create_app
 
-    Base.metadata.drop_all(db_engine)
+    empty_database(db_engine)
     with db_engine.begin() as conn:
         conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "TESTING": True})

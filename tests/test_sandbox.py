@@ -1,0 +1,320 @@
+"""A diagram's scripts and expressions compute with the case's data and call the functions we inject; nothing
+else. They are refused when a procedure is published and again before they run. A diagram's XML may not declare
+a DOCTYPE or entities."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import pytest
+
+from engine.calendar import WorkingCalendar
+from engine.clock import MovableClock
+from engine.procedures import ProcedureFiles, check_procedure
+from engine.sandbox import FORBIDDEN_NAMES, SAFE_BUILTINS, UnsafeScript, check
+from engine.spiff import ChallengeScriptEngine, InvalidProcedure, SandboxEnvironment, parse_procedure, parse_xml
+
+START = datetime(2026, 12, 18, 15, 0, tzinfo=UTC)
+
+FORM = {
+    "type": "object",
+    "required": ["answer"],
+    "properties": {"answer": {"type": "string", "minLength": 1}},
+}
+LANES = {"Receiver": {"role": "practitioner", "side": "receiving"}}
+
+
+def diagram(script: str = "done = True", user_task_extra: str = "", condition: str | None = None) -> str:
+    """One lane, one user task (form answer.json, stage 1), then one script task. `script` is written into the
+    XML as given, so it must already be XML-escaped."""
+    flow_3 = (f'<bpmn:sequenceFlow id="f3" sourceRef="work" targetRef="end">'
+              f"<bpmn:conditionExpression>{condition}</bpmn:conditionExpression></bpmn:sequenceFlow>"
+              if condition else '<bpmn:sequenceFlow id="f3" sourceRef="work" targetRef="end" />')
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core"
+    id="definitions_tiny" targetNamespace="http://bpmn.io/schema/bpmn">
+  <bpmn:process id="tiny" isExecutable="true">
+    <bpmn:laneSet id="lanes">
+      <bpmn:lane id="lane_receiver" name="Receiver">
+        <bpmn:flowNodeRef>start</bpmn:flowNodeRef>
+        <bpmn:flowNodeRef>answer</bpmn:flowNodeRef>
+        <bpmn:flowNodeRef>work</bpmn:flowNodeRef>
+        <bpmn:flowNodeRef>end</bpmn:flowNodeRef>
+      </bpmn:lane>
+    </bpmn:laneSet>
+    <bpmn:startEvent id="start" />
+    <bpmn:userTask id="answer" name="Answer">
+      <bpmn:extensionElements>
+        <spiffworkflow:formJsonSchemaFilename>answer.json</spiffworkflow:formJsonSchemaFilename>
+        <spiffworkflow:properties><spiffworkflow:property name="stage" value="1" /></spiffworkflow:properties>
+      </bpmn:extensionElements>
+      {user_task_extra}
+    </bpmn:userTask>
+    <bpmn:scriptTask id="work" name="Work"><bpmn:script>{script}</bpmn:script></bpmn:scriptTask>
+    <bpmn:endEvent id="end" />
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="answer" />
+    <bpmn:sequenceFlow id="f2" sourceRef="answer" targetRef="work" />
+    {flow_3}
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+
+def files(bpmn_xml: str) -> ProcedureFiles:
+    return ProcedureFiles(procedure="tiny", title="Tiny", process_id="tiny", bpmn_xml=bpmn_xml,
+                          forms={"answer.json": FORM}, lanes=LANES)
+
+
+# --- the checker -------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("source", "message"), [
+    ("import os", "imports are not allowed"),
+    ("from os import system", "imports are not allowed"),
+    ("import subprocess as s", "imports are not allowed"),
+    ("x = ().__class__.__bases__", "names starting with '_' are private"),
+    ("x = ().__class__.__bases__[0].__subclasses__()", "names starting with '_' are private"),
+    ("x = __import__('os')", "'__import__'"),
+    ("x = __builtins__", "'__builtins__'"),
+    ("x = _secret", "'_secret'"),
+    ("x = data._private", "'_private'"),
+    ("x = open('/etc/passwd').read()", "'open' is not allowed"),
+    ("x = eval('1 + 1')", "'eval' is not allowed"),
+    ("exec('x = 1')", "'exec' is not allowed"),
+    ("x = compile('1', 'f', 'eval')", "'compile' is not allowed"),
+    ("x = getattr((), '__class__')", "'getattr' is not allowed"),
+    ("setattr(x, 'y', 1)", "'setattr' is not allowed"),
+    ("x = globals()", "'globals' is not allowed"),
+    ("x = vars()", "'vars' is not allowed"),
+    ("x = type(1)", "'type' is not allowed"),
+    ("x = object", "'object' is not allowed"),
+    ("x = '{0.__class__}'.format(y)", "'format'"),
+    ("x = '{0.__class__}'.format_map({'0': y})", "'format_map'"),
+    ("x = str.format('{0.__class__}', y)", "'format'"),
+    ("x = int.mro()", "'mro'"),
+    ("x = (i for i in []).gi_frame", "'gi_frame'"),
+    ("x = frame.f_globals", "'f_globals'"),
+    ("f = lambda: 1", "defining functions"),
+    ("x = sorted(y, key=lambda v: v)", "defining functions"),
+    ("def f():\n    return 1", "defining functions"),
+    ("class C:\n    pass", "defining functions or classes"),
+    ("global x\nx = 1", "global and nonlocal"),
+    ("x = (yield 1)", "await and yield"),
+    ("x = = 1", "not valid Python"),
+])
+def test_the_checker_refuses(source, message):
+    with pytest.raises(UnsafeScript, match=re.escape(message)):
+        check(source, "exec")
+
+
+@pytest.mark.parametrize("expression", [
+    "__import__('os').system('id')",
+    "().__class__",
+    "open('/etc/passwd')",
+    "lambda: 1",
+    "'{0.__class__}'.format(1)",
+])
+def test_the_checker_refuses_expressions_too(expression):
+    with pytest.raises(UnsafeScript):
+        check(expression, "eval")
+
+
+@pytest.mark.parametrize("source", [
+    "total = 1 + 2 * 3 - 4 / 2",
+    "label = f'{reference}: stage {stage + 1}'",
+    "missed = missed_deadlines + [1]\nmissed.append(2)\nmissed.sort()\nlast = missed[-1]",
+    "names = sorted(set(['b', 'a'])) + list(reversed([1, 2]))",
+    "if decision == 'resolved':\n    outcome = 'resolved'\nelse:\n    outcome = None",
+    "squares = [n * n for n in range(5) if n % 2 == 0]",
+    "counts = {k: len(v) for k, v in groups.items()}",
+    "due = working_days_after(stage_started, 3)",
+    "ok = isinstance(x, str) and len(x) > 0",
+    "text = 'a, b'.split(', ')\njoined = '-'.join(text).upper()",
+])
+def test_the_checker_allows_computing_with_data(source):
+    check(source, "exec")
+
+
+def test_no_forbidden_name_is_among_the_safe_builtins():
+    assert not (set(SAFE_BUILTINS) & FORBIDDEN_NAMES)
+    assert "__import__" not in SAFE_BUILTINS
+    assert "open" not in SAFE_BUILTINS and "print" not in SAFE_BUILTINS
+
+
+# --- the sandboxed script engine --------------------------------------------------------------------------------
+
+@pytest.fixture
+def engine() -> ChallengeScriptEngine:
+    return ChallengeScriptEngine(MovableClock(START), WorkingCalendar("england-wales"))
+
+
+def test_the_script_engine_runs_in_the_sandbox_environment(engine):
+    assert isinstance(engine.environment, SandboxEnvironment)
+
+
+def test_arithmetic_and_f_strings_evaluate(engine):
+    assert engine.environment.evaluate("1 + 2 * 3", {}) == 7
+    assert engine.environment.evaluate("f'{reference}: stage {stage + 1}'", {"reference": "DAR-2026-00001",
+                                                                             "stage": 1}) == "DAR-2026-00001: stage 2"
+
+
+def test_scripts_change_lists_in_the_task_data(engine):
+    context = {"missed_deadlines": [1]}
+    engine.environment.execute(
+        "missed_deadlines = missed_deadlines + [2]\nmissed_deadlines.append(3)\n"
+        "count = len(missed_deadlines)\nlatest = max(missed_deadlines)",
+        context,
+    )
+    assert context == {"missed_deadlines": [1, 2, 3], "count": 3, "latest": 3}
+
+
+def test_the_injected_functions_are_available_and_use_the_case_clock_and_calendar(engine):
+    env = engine.environment
+    assert env.evaluate("now()", {}) == "2026-12-18T15:00:00+00:00"
+    assert env.evaluate("working_days_after(raised_at, 1)", {"raised_at": "2026-12-18T15:00:00+00:00"}) \
+        == "2026-12-21T17:00:00+00:00"
+    assert env.evaluate("hours_before(due, 4)", {"due": "2026-12-21T17:00:00+00:00"}) == "2026-12-21T13:00:00+00:00"
+    assert env.evaluate("local_time(due)", {"due": "2026-12-21T17:00:00+00:00"}) == "Monday 21 December 2026, 17:00"
+
+
+def test_the_sandbox_refuses_at_run_time_what_the_checker_refuses(engine):
+    with pytest.raises(UnsafeScript):
+        engine.environment.evaluate("__import__('os').getcwd()", {})
+    with pytest.raises(UnsafeScript):
+        engine.environment.execute("import os", {})
+    with pytest.raises(UnsafeScript):
+        engine.environment.execute("x = ().__class__.__bases__", {})
+    with pytest.raises(UnsafeScript):
+        engine.environment.evaluate("'{0.__class__}'.format(1)", {})
+
+
+def test_builtins_outside_the_safe_list_do_not_exist_at_run_time(engine):
+    # print and chr pass the checker (they are not dangerous) but are not among the builtins a diagram gets.
+    with pytest.raises(NameError):
+        engine.environment.evaluate("print('hello')", {})
+    with pytest.raises(NameError):
+        engine.environment.execute("x = chr(65)", {})
+
+
+def test_functions_do_not_leak_into_the_task_data(engine):
+    context = {"a": 1}
+    engine.environment.execute("b = a + 1", context)
+    assert context == {"a": 1, "b": 2}
+    assert "__builtins__" not in context and "notify" not in context
+
+
+# --- diagrams are checked when published --------------------------------------------------------------------------
+
+def test_a_harmless_diagram_parses(engine):
+    spec, _ = parse_procedure(diagram("done = True"), "tiny")
+    assert "answer" in spec.task_specs
+    check_procedure(files(diagram("done = True")))
+
+
+def test_a_diagram_whose_script_imports_os_is_refused_by_parse_procedure():
+    with pytest.raises(InvalidProcedure) as refused:
+        parse_procedure(diagram("import os\nos.system('id')"), "tiny")
+    assert str(refused.value) == "script of work: imports are not allowed in a diagram"
+
+
+def test_a_diagram_whose_script_imports_os_is_refused_by_check_procedure():
+    with pytest.raises(InvalidProcedure, match="script of work: imports are not allowed in a diagram"):
+        check_procedure(files(diagram("import os")))
+
+
+def test_a_diagram_whose_script_reaches_dunders_is_refused():
+    with pytest.raises(InvalidProcedure, match="script of work: attribute '__subclasses__' is not allowed"):
+        check_procedure(files(diagram("x = ().__class__.__base__.__subclasses__()")))
+
+
+def test_a_diagram_whose_condition_calls_import_is_refused():
+    with pytest.raises(InvalidProcedure, match=r"conditionExpression of f3: .*'__import__'"):
+        check_procedure(files(diagram(condition="__import__('os').system('id') == 0")))
+
+
+def test_a_diagram_whose_timer_expression_opens_a_file_is_refused():
+    boundary_free_timer = diagram().replace(
+        '<bpmn:endEvent id="end" />',
+        '<bpmn:intermediateCatchEvent id="wait"><bpmn:timerEventDefinition id="wait_timer">'
+        "<bpmn:timeDate>open('/etc/passwd').read()</bpmn:timeDate>"
+        '</bpmn:timerEventDefinition></bpmn:intermediateCatchEvent><bpmn:endEvent id="end" />',
+    )
+    with pytest.raises(InvalidProcedure, match=r"timeDate of wait_timer: 'open' is not allowed"):
+        check_procedure(files(boundary_free_timer))
+
+
+def test_a_diagram_whose_due_property_uses_a_lambda_is_refused():
+    xml = diagram().replace('<spiffworkflow:property name="stage" value="1" />',
+                            '<spiffworkflow:property name="stage" value="1" />'
+                            '<spiffworkflow:property name="due" value="(lambda: 1)()" />')
+    with pytest.raises(InvalidProcedure, match="defining functions"):
+        check_procedure(files(xml))
+
+
+@pytest.mark.parametrize("loop", [
+    '<bpmn:multiInstanceLoopCharacteristics><bpmn:loopCardinality>__import__("os").getpid()'
+    "</bpmn:loopCardinality></bpmn:multiInstanceLoopCharacteristics>",
+    '<bpmn:multiInstanceLoopCharacteristics><bpmn:loopCardinality>2</bpmn:loopCardinality>'
+    "<bpmn:completionCondition>open('/etc/passwd')</bpmn:completionCondition>"
+    "</bpmn:multiInstanceLoopCharacteristics>",
+    "<bpmn:standardLoopCharacteristics><bpmn:loopCondition>().__class__</bpmn:loopCondition>"
+    "</bpmn:standardLoopCharacteristics>",
+], ids=["loopCardinality", "completionCondition", "loopCondition"])
+def test_a_diagram_whose_loop_expression_leaves_the_sandbox_is_refused_when_published(loop):
+    # Loop expressions run through the same script engine as conditions and timers, so publishing must check them.
+    with pytest.raises(InvalidProcedure):
+        check_procedure(files(diagram(user_task_extra=loop)))
+
+
+# --- the XML itself -------------------------------------------------------------------------------------------
+
+BILLION_LAUGHS = """<?xml version="1.0"?>
+<!DOCTYPE lolz [
+  <!ENTITY lol "lol">
+  <!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+  <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+  <!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
+]>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d">
+  <bpmn:process id="tiny"><bpmn:documentation>&lol4;</bpmn:documentation></bpmn:process>
+</bpmn:definitions>
+"""
+
+EXTERNAL_ENTITY = """<?xml version="1.0"?>
+<!DOCTYPE definitions [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d">
+  <bpmn:process id="tiny"><bpmn:documentation>&xxe;</bpmn:documentation></bpmn:process>
+</bpmn:definitions>
+"""
+
+
+@pytest.mark.parametrize("xml", [BILLION_LAUGHS, EXTERNAL_ENTITY], ids=["billion-laughs", "external-entity"])
+def test_a_diagram_with_a_doctype_or_entities_is_refused(xml):
+    with pytest.raises(InvalidProcedure, match="may not contain a DOCTYPE or entity declarations"):
+        parse_procedure(xml, "tiny")
+    with pytest.raises(InvalidProcedure, match="DOCTYPE"):
+        check_procedure(files(xml))
+
+
+def test_a_diagram_with_a_doctype_is_refused_whatever_its_encoding():
+    # parse_xml takes bytes too; UTF-16 hides the declaration from a search for b"<!DOCTYPE".
+    with pytest.raises(InvalidProcedure, match="DOCTYPE"):
+        parse_xml(EXTERNAL_ENTITY.replace('<?xml version="1.0"?>', '<?xml version="1.0" encoding="UTF-16"?>')
+                  .encode("utf-16"))
+
+
+@pytest.mark.parametrize("xml", [
+    "<bpmn:definitions xmlns:bpmn='http://www.omg.org/spec/BPMN/20100524/MODEL'><bpmn:process id='tiny'>",
+    "not xml at all",
+    "",
+    diagram().replace("</bpmn:userTask>", ""),
+], ids=["unclosed", "text", "empty", "mismatched-tags"])
+def test_malformed_xml_is_refused(xml):
+    with pytest.raises(InvalidProcedure, match="not well-formed XML"):
+        parse_procedure(xml, "tiny")
+
+
+def test_a_diagram_without_the_named_process_is_refused():
+    with pytest.raises(InvalidProcedure, match="not valid BPMN"):
+        parse_procedure(diagram(), "no_such_process")
