@@ -53,10 +53,11 @@ def overdue(session, demo):
 
 def start_worker(database_url: str, log: Path) -> subprocess.Popen:
     env = {**os.environ, "DATABASE_URL": database_url}
-    return subprocess.Popen(
-        [sys.executable, "-m", "flask", "--app", "web", "timer-worker", "--batch-size", "50"],
-        cwd=ROOT, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT,
-    )
+    with log.open("ab") as out:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "web", "timer-worker", "--batch-size", "50"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+        )
 
 
 def stage_2_entries(session) -> dict[int, int]:

@@ -10,6 +10,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
+from werkzeug.serving import run_simple
 
 from engine.accounts import create_token
 from engine.clock import MovableClock
@@ -23,7 +24,10 @@ from .database import clock, db
 
 
 def configure_logging() -> None:
-    configure_logging()
+    # force: Alembic's env.py configures logging from alembic.ini when the migrations run.
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(process)d %(name)s %(message)s", force=True)
+    logging.getLogger("engine").disabled = False
+    logging.getLogger("engine.worker").disabled = False
     # SpiffWorkflow logs every task state change at INFO: far too costly (and noisy) for a server.
     logging.getLogger("spiff").setLevel(logging.WARNING)
 
@@ -76,9 +80,9 @@ def load_demo_command() -> None:
 @click.option("--demo/--no-demo", default=True, show_default=True, help="Load the demo partnership first.")
 def serve(host: str, port: int, demo: bool) -> None:
     """Run the product: tables, demo data, the embedded timer scheduler, and the web server."""
-    configure_logging()
     app = current_app._get_current_object()
     upgrade_schema()
+    configure_logging()
     if demo:
         load_demo(db.session, clock())
         db.session.remove()
@@ -87,7 +91,8 @@ def serve(host: str, port: int, demo: bool) -> None:
     worker.start_thread()
     click.echo(f"Professional Challenge on http://{host}:{port}/ (demo password 'demo-password')")
     try:
-        app.run(host=host, port=port, threaded=True, use_reloader=False)
+        # Flask refuses app.run() inside its own CLI; werkzeug's server is what it would have run.
+        run_simple(host, port, app, threaded=True, use_reloader=False)
     finally:
         worker.stop()
 
