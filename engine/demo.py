@@ -1,6 +1,9 @@
-"""The demo partnership: Darlington, its agencies, a user for every role, and its procedure published."""
+"""The demo partnerships: Darlington, Dudley, Tees and Stoke-on-Trent, each with its agencies, a user for every
+role its procedure's lanes use, and its procedure published."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -8,7 +11,7 @@ from sqlalchemy.orm import Session
 from .accounts import create_user
 from .clock import Clock
 from .models import Agency, Partnership
-from .procedures import WORKFLOWS, publish, read_folder
+from .procedures import WORKFLOWS, publish_if_new, read_folder
 
 DEMO_PASSWORD = "demo-password"
 
@@ -26,8 +29,102 @@ AGENCY_ROLES = [
 ]
 
 
+@dataclass(frozen=True)
+class DemoPerson:
+    suffix: str
+    roles: tuple[str, ...]
+    label: str
+
+    def username(self, slug: str, short: str | None) -> str:
+        return f"{slug}-{short}-{self.suffix}" if short else f"{slug}-{self.suffix}"
+
+
+@dataclass(frozen=True)
+class DemoAgency:
+    short: str | None  # None for the partnership body: its usernames are "<slug>-<suffix>"
+    name: str
+    kind: str
+    people: tuple[DemoPerson, ...]
+    is_partnership_body: bool = False
+
+
+@dataclass(frozen=True)
+class DemoPartnership:
+    slug: str  # also the procedure's folder in workflows/
+    name: str
+    agencies: tuple[DemoAgency, ...]
+
+
+PRACTITIONER = DemoPerson("practitioner", ("practitioner",), "Practitioner")
+MANAGER = DemoPerson("manager", ("line_manager",), "Line Manager / Safeguarding Lead")
+SENIOR = DemoPerson("senior", ("senior_manager",), "Senior Manager")
+REP = DemoPerson("rep", ("board_representative",), "Safeguarding Partnership representative")
+
+DUDLEY_STAFF = (PRACTITIONER, MANAGER, SENIOR,
+                DemoPerson("rep", ("board_representative",), "DSAB / DSCPG representative"))
+DUDLEY = DemoPartnership("dudley", "Dudley Safeguarding People Partnership", (
+    DemoAgency("csc", "Dudley Children's Services", "children_social_care", DUDLEY_STAFF),
+    DemoAgency("police", "West Midlands Police", "police", DUDLEY_STAFF),
+    DemoAgency("health", "Dudley Group NHS Foundation Trust", "health", DUDLEY_STAFF),
+    DemoAgency("school", "Dudley Primary School", "school", (
+        DemoPerson("practitioner", ("practitioner",), "Teacher"),
+        DemoPerson("manager", ("line_manager",), "Designated Safeguarding Lead"),
+        DemoPerson("head", ("senior_manager",), "Head Teacher"),
+        DemoPerson("governors", ("chair_of_governors",), "Chair of Governors"),
+        DemoPerson("rep", ("board_representative",), "DSCPG representative for schools"),
+    )),
+    # Third sector: the designated safeguarding lead is the same worker who raises concerns.
+    DemoAgency("vcs", "Dudley Community Family Support", "third_sector", (
+        DemoPerson("worker", ("practitioner", "line_manager"),
+                   "Family Support Worker and Designated Safeguarding Lead"),
+        DemoPerson("chief", ("senior_manager", "board_representative"), "Chief Executive and DSCPG representative"),
+    )),
+    DemoAgency(None, "DSPP Business Unit", "business_unit", (
+        DemoPerson("business-unit", ("business_unit",), "DSPP Business Manager"),
+        DemoPerson("executive", ("partnership_executive",), "DSPP Executive representative"),
+    ), is_partnership_body=True),
+))
+
+TEES_STAFF = (PRACTITIONER, MANAGER, SENIOR)
+TEES = DemoPartnership("tees", "Tees Safeguarding Children Partnerships", (
+    DemoAgency("csc", "Stockton-on-Tees Children's Services", "children_social_care", TEES_STAFF),
+    DemoAgency("police", "Cleveland Police", "police", TEES_STAFF),
+    DemoAgency("health", "North Tees and Hartlepool NHS Foundation Trust", "health", TEES_STAFF),
+    DemoAgency("school", "Stockton Primary School", "school", (
+        DemoPerson("practitioner", ("practitioner",), "Teacher"),
+        DemoPerson("manager", ("line_manager",), "Designated Safeguarding Lead"),
+        DemoPerson("senior", ("senior_manager",), "Head Teacher"),
+    )),
+    DemoAgency(None, "Tees Safeguarding Children Partnership", "business_unit", (
+        DemoPerson("scp", ("partnership_executive",), "Safeguarding Children Partnership manager"),
+        DemoPerson("iro", ("independent_reviewing_officer",), "Independent Reviewing Officer"),
+        DemoPerson("business-unit", ("business_unit",), "Business Unit officer"),
+    ), is_partnership_body=True),
+))
+
+STOKE_STAFF = (PRACTITIONER, MANAGER, REP)
+STOKE = DemoPartnership("stoke", "Stoke-on-Trent Safeguarding Children Partnership", (
+    DemoAgency("csc", "Stoke-on-Trent Children's Social Care", "children_social_care", STOKE_STAFF),
+    DemoAgency("police", "Staffordshire Police", "police", STOKE_STAFF),
+    DemoAgency("health", "Midlands Partnership University NHS Foundation Trust", "health", STOKE_STAFF),
+    DemoAgency("school", "Stoke Primary School", "school", (
+        DemoPerson("practitioner", ("practitioner",), "Teacher"),
+        DemoPerson("manager", ("line_manager",), "Designated Safeguarding Lead"),
+        DemoPerson("rep", ("board_representative",), "SOTSCP representative for schools"),
+    )),
+    DemoAgency(None, "SOTSCP Business Unit", "business_unit", (
+        DemoPerson("sotscp", ("partnership_executive",), "SOTSCP Partnership Manager"),
+        DemoPerson("business-unit", ("business_unit",), "SOTSCP Business Unit officer"),
+    ), is_partnership_body=True),
+))
+
+DEMO_PARTNERSHIPS = (DUDLEY, TEES, STOKE)
+
+
 def load_demo(session: Session, clock: Clock) -> Partnership:
-    """Create the demo partnership if it is not there; publish its procedure (a no-op when unchanged)."""
+    """Create the demo partnerships that are not there and publish their procedures from workflows/ (a no-op
+    when that content was published before, so loading again never undoes a version published since).
+    Returns Darlington, the first of them."""
     partnership = session.scalar(select(Partnership).where(Partnership.slug == "darlington"))
     if partnership is None:
         partnership = Partnership(slug="darlington", name="Darlington Safeguarding Partnership",
@@ -49,12 +146,38 @@ def load_demo(session: Session, clock: Clock) -> Partnership:
                     DEMO_PASSWORD, [(unit.id, "business_unit")])
         create_user(session, "dsp-scrutineer", "Independent Scrutineer (Lead Safeguarding Partners)",
                     "dsp-scrutineer@demo.invalid", DEMO_PASSWORD, [(unit.id, "lead_safeguarding_partner")])
-    publish(session, clock, partnership, read_folder(WORKFLOWS / "darlington"))
+    publish_if_new(session, clock, partnership, read_folder(WORKFLOWS / "darlington"))
+    for demo in DEMO_PARTNERSHIPS:
+        _load(session, clock, demo)
     session.commit()
+    return partnership
+
+
+def _load(session: Session, clock: Clock, demo: DemoPartnership) -> Partnership:
+    partnership = session.scalar(select(Partnership).where(Partnership.slug == demo.slug))
+    if partnership is None:
+        partnership = Partnership(slug=demo.slug, name=demo.name, nation="england-wales")
+        session.add(partnership)
+        session.flush()
+        for agency_spec in demo.agencies:
+            agency = Agency(partnership_id=partnership.id, name=agency_spec.name, kind=agency_spec.kind,
+                            is_partnership_body=agency_spec.is_partnership_body)
+            session.add(agency)
+            session.flush()
+            for person in agency_spec.people:
+                username = person.username(demo.slug, agency_spec.short)
+                create_user(session, username, f"{person.label}, {agency_spec.name}", f"{username}@demo.invalid",
+                            DEMO_PASSWORD, [(agency.id, role) for role in person.roles])
+    publish_if_new(session, clock, partnership, read_folder(WORKFLOWS / demo.slug))
     return partnership
 
 
 def demo_logins() -> list[tuple[str, str]]:
     logins = [(f"{short}-{suffix}", f"{label}, {name}") for short, name, _ in DARLINGTON_AGENCIES
               for suffix, _, label in AGENCY_ROLES]
-    return logins + [("dsp-business-unit", "DSP Business Unit"), ("dsp-scrutineer", "Lead Safeguarding Partners")]
+    logins += [("dsp-business-unit", "DSP Business Unit"), ("dsp-scrutineer", "Lead Safeguarding Partners")]
+    for demo in DEMO_PARTNERSHIPS:
+        for agency in demo.agencies:
+            for person in agency.people:
+                logins.append((person.username(demo.slug, agency.short), f"{person.label}, {agency.name}"))
+    return logins
