@@ -9,7 +9,7 @@ from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
-from .models import Agency, Challenge, Membership, Task, User
+from .models import Agency, Challenge, Membership, Notification, Task, User
 
 
 def holds_lane(user_id: int) -> ColumnElement[bool]:
@@ -32,9 +32,9 @@ def can_act_on(session: Session, user: User, task: Task) -> bool:
 
 
 def sees_challenge(user_id: int) -> ColumnElement[bool]:
-    """True for challenges the user raised, or in which they hold, held, claimed or completed a task; and, for
-    the partnership's business unit (which keeps the record and the statistics), every challenge of its
-    partnership."""
+    """True for challenges the user raised, or in which they hold, held, claimed or completed a task, or about
+    which the procedure notified them; and, for the partnership's business unit (which keeps the record and
+    the statistics), every challenge of its partnership."""
     touched = exists().where(
         Task.challenge_id == Challenge.id,
         or_(holds_lane(user_id), Task.claimed_by_id == user_id, Task.completed_by_id == user_id),
@@ -46,7 +46,9 @@ def sees_challenge(user_id: int) -> ColumnElement[bool]:
         Agency.partnership_id == Challenge.partnership_id,
         Agency.is_partnership_body.is_(True),
     )
-    return or_(Challenge.referrer_id == user_id, touched, business_unit)
+    # Whoever the procedure told about the case (an Independent Reviewing Officer, say) may open it.
+    told = exists().where(Notification.challenge_id == Challenge.id, Notification.user_id == user_id)
+    return or_(Challenge.referrer_id == user_id, touched, business_unit, told)
 
 
 def can_view(session: Session, user: User, challenge_id: int) -> bool:

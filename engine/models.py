@@ -206,7 +206,7 @@ class Task(Base):
     title: Mapped[str] = mapped_column(String(200))
     lane: Mapped[str] = mapped_column(String(100))
     role: Mapped[str] = mapped_column(String(60))
-    side: Mapped[str] = mapped_column(String(20))
+    side: Mapped[str] = mapped_column(String(80))
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
     stage: Mapped[int] = mapped_column(Integer)
     form: Mapped[str] = mapped_column(String(100))
@@ -252,6 +252,7 @@ class Notification(Base):
     __table_args__ = (
         Index("ix_notifications_user", "user_id", "id"),
         Index("ix_notifications_delivery", "email_status", "next_attempt_at"),
+        Index("ix_notifications_challenge_user", "challenge_id", "user_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

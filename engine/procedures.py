@@ -83,7 +83,7 @@ def check_procedure(files: ProcedureFiles) -> tuple[Any, dict[str, Any]]:
     for lane, entry in files.lanes.items():
         if entry.get("role") not in ROLES:
             raise InvalidProcedure(f"lane {lane!r} maps to unknown role {entry.get('role')!r}")
-        if not valid_side(entry.get("side")):
+        if not valid_side(entry.get("side")) or len(entry["side"]) > 80 or len(lane) > 100:
             raise InvalidProcedure(f"lane {lane!r} has side {entry.get('side')!r}; use one of {', '.join(SIDES)}, "
                                    f"or agency_from:<field> for an agency chosen while the case runs")
     tasks = human_task_specs(spec, subprocess_specs)

@@ -53,6 +53,11 @@ class Case:
                                       "bpmn_id": task.task_spec.bpmn_id, "due": _timer_value(task)})
 
 
+def stage_word(version: ProcedureVersion) -> str:
+    """What the procedure calls its stages: "stage" unless it says "step" or "level"."""
+    return version.meta.get("stage_word", "stage")
+
+
 def calendar_for(challenge: Challenge) -> WorkingCalendar:
     return WorkingCalendar(challenge.partnership.nation, time.fromisoformat(challenge.partnership.end_of_working_day))
 
@@ -234,11 +239,12 @@ def _update_stage(session: Session, clock: Clock, case: Case, open_rows: list[Ta
         previous, challenge.current_stage = challenge.current_stage, max(stages)
         record(session, clock, challenge, "stage_entered", stage=challenge.current_stage, previous=previous)
         if previous > 0:  # the referrer needs no word that their own new challenge is at stage 1
+            word = stage_word(case.version)
             notifications.queue(
                 session, clock, challenge, [challenge.referrer],
-                f"{challenge.reference}: now at stage {challenge.current_stage}",
-                f"Your professional challenge about case {challenge.subject_reference} has moved from stage "
-                f"{previous} to stage {challenge.current_stage}. Open it to see the record of each stage.",
+                f"{challenge.reference}: now at {word} {challenge.current_stage}",
+                f"Your professional challenge about case {challenge.subject_reference} has moved from {word} "
+                f"{previous} to {word} {challenge.current_stage}. Open it to see the record of each {word}.",
             )
 
 

@@ -147,7 +147,7 @@ def test_stoke_raise_page_shows_the_barriers_to_challenge(live_app, session, clo
         page.get_by_role("button", name="Raise the challenge").click()
         page.wait_for_url("**/challenges/*")
         assert "Stoke-on-Trent Safeguarding Children Partnership" in page.content()
-        assert page.locator("#challenge-status").inner_text() == "Open at stage 1"
+        assert page.locator("#challenge-status").inner_text() == "Open at step 1"
 
     walk = Walk(session, clock, "stoke")
     walk.challenge = session.scalar(select(Challenge).where(Challenge.subject_reference == "CH-9044"))

@@ -49,7 +49,7 @@ def test_a_challenge_steps_up_to_sotscp_over_christmas_and_new_year(walk):
     assert walk.sees("stoke-csc-manager") == ["s2_respond"]
     assert walk.notes() == {
         ("stoke-csc-manager", f"{ref}: new task - Step 2: line manager / safeguarding lead responds"),
-        ("stoke-police-practitioner", f"{ref}: now at stage 2"),
+        ("stoke-police-practitioner", f"{ref}: now at step 2"),
     }
     assert walk.fire(at(2026, 12, 24, 17)) == 1  # reminder one working day before (Christmas Eve)
     assert walk.notes() == {("stoke-csc-manager", f"{ref}: step 2 deadline approaching")}
@@ -67,7 +67,7 @@ def test_a_challenge_steps_up_to_sotscp_over_christmas_and_new_year(walk):
         ("stoke-police-practitioner", missed), ("stoke-csc-practitioner", missed), ("stoke-csc-manager", missed),
         ("stoke-csc-rep", missed),
         ("stoke-csc-rep", f"{ref}: new task - Step 3: Safeguarding Partnership representative responds"),
-        ("stoke-police-practitioner", f"{ref}: now at stage 3"),
+        ("stoke-police-practitioner", f"{ref}: now at step 3"),
     }
     assert "escalated to step 3: the agencies' Safeguarding Partnership representatives." in walk.body(
         "stoke-csc-manager", missed)
@@ -88,7 +88,7 @@ def test_a_challenge_steps_up_to_sotscp_over_christmas_and_new_year(walk):
     assert walk.notes() == {
         ("stoke-sotscp", escalated), ("stoke-business-unit", escalated),
         ("stoke-sotscp", f"{ref}: new task - Step 4: SOTSCP considers the dispute and recommends"),
-        ("stoke-police-practitioner", f"{ref}: now at stage 4"),
+        ("stoke-police-practitioner", f"{ref}: now at step 4"),
     }
     # Reminder three working days before (Tue 19, Mon 18, Fri 15), then the target passes: people are told, the
     # task stays with SOTSCP.

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from engine.access import can_view
 from engine.errors import Invalid
 from tests.walk import Walk, at
 
@@ -78,6 +79,7 @@ def test_a_child_protection_plan_challenge_walks_all_four_stages_and_tiers(walk)
     assert "escalated to the line managers of Stockton-on-Tees Children's Services and Cleveland Police" in (
         walk.body("tees-iro", iro))
     assert walk.sees("tees-iro") == []  # told, not given a task
+    assert can_view(walk.session, walk.user("tees-iro"), challenge.id)  # ...but can open what it links to
 
     assert walk.fire(at(2026, 12, 24, 17)) == 1  # reminder one working day before
     assert walk.notes() == {("tees-police-manager", f"{ref}: stage 2 is waiting for you")}

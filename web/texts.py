@@ -9,6 +9,7 @@ from flask import Flask
 
 from engine.procedures import raise_form
 from engine.roles import ROLES
+from engine.runtime import stage_word
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -42,7 +43,14 @@ def area_label(area: str) -> str:
     return raise_form()["properties"]["area"]["x-labels"].get(area, area)
 
 
+def stage_label(challenge, number: int) -> str:
+    """"Stage 3", or "Step 3" where the procedure says step."""
+    return f"{stage_word(challenge.procedure_version).capitalize()} {number}"
+
+
 def init_app(app: Flask) -> None:
+    app.jinja_env.filters["stage_label"] = stage_label
+    app.jinja_env.filters["stages_heading"] = lambda c: f"{stage_word(c.procedure_version).capitalize()}s"
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["area_label"] = area_label
     app.jinja_env.filters["role_label"] = lambda role: ROLES.get(role, role)

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: d90178dcfed4
+Revision ID: 15748bc50e5a
 Revises: 
-Create Date: 2026-11-24 05:27:38.243088
+Create Date: 2026-11-24 05:37:35.320160
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import engine.models  # noqa: F401  (column types such as UTCDateTime)
 
 
 # revision identifiers, used by Alembic.
-revision = 'd90178dcfed4'
+revision = '15748bc50e5a'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -142,6 +142,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('notifications', schema=None) as batch_op:
+        batch_op.create_index('ix_notifications_challenge_user', ['challenge_id', 'user_id'], unique=False)
         batch_op.create_index('ix_notifications_delivery', ['email_status', 'next_attempt_at'], unique=False)
         batch_op.create_index('ix_notifications_user', ['user_id', 'id'], unique=False)
 
@@ -153,7 +154,7 @@ def upgrade():
     sa.Column('title', sa.String(length=200), nullable=False),
     sa.Column('lane', sa.String(length=100), nullable=False),
     sa.Column('role', sa.String(length=60), nullable=False),
-    sa.Column('side', sa.String(length=20), nullable=False),
+    sa.Column('side', sa.String(length=80), nullable=False),
     sa.Column('agency_id', sa.Integer(), nullable=False),
     sa.Column('stage', sa.Integer(), nullable=False),
     sa.Column('form', sa.String(length=100), nullable=False),
@@ -212,6 +213,7 @@ def downgrade():
     with op.batch_alter_table('notifications', schema=None) as batch_op:
         batch_op.drop_index('ix_notifications_user')
         batch_op.drop_index('ix_notifications_delivery')
+        batch_op.drop_index('ix_notifications_challenge_user')
 
     op.drop_table('notifications')
     with op.batch_alter_table('memberships', schema=None) as batch_op:
