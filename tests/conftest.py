@@ -103,6 +103,20 @@ def app(database_url, db_engine, clock, demo):
 
 
 @pytest.fixture
+def live_app(database_url, db_engine, clock, demo):
+    """The app as served to a real browser: CSRF on, as in production."""
+    from web import create_app
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "CLOCK": clock, "SECRET_KEY": "browser-test"})
+    yield app
+    from web.database import db
+
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

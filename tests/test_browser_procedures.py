@@ -19,19 +19,6 @@ ESCALATE = {"discussion": "We talked it through.", "decision": "escalate", "reas
 REPRESENTATION = {"position": "Our position, in writing.", "outcome_sought": "A strategy discussion."}
 
 
-@pytest.fixture
-def live_app(database_url, db_engine, clock, demo):
-    from web import create_app
-
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "CLOCK": clock, "SECRET_KEY": "browser-test"})
-    yield app
-    from web.database import db
-
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-
-
 def test_dudley_executive_completes_the_resolution_template(live_app, session, clock, tmp_path):
     walk = Walk(session, clock, "dudley")
     challenge = walk.raise_("dudley-csc-practitioner", "West Midlands Police", subject_reference="CH-5150")

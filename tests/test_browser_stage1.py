@@ -12,19 +12,6 @@ from tests.browser import chromium, log_in, log_out, served
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def live_app(database_url, db_engine, clock, demo):
-    from web import create_app
-
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "CLOCK": clock, "SECRET_KEY": "browser-test"})
-    yield app
-    from web.database import db
-
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-
-
 def test_practitioner_raises_and_receiving_practitioner_completes_stage_1(live_app, session, tmp_path):
     with served(live_app) as base, chromium() as browser:
         page = browser.new_page()
