@@ -111,9 +111,11 @@ def test_stoke_raise_page_shows_the_barriers_to_challenge(live_app, session, clo
         log_in(page, base, "stoke-police-practitioner")
         page.get_by_role("link", name="Raise a challenge").first.click()
         guidance = page.get_by_role("region", name="Guidance from your partnership")
-        # Respectful (assertive) challenge is open; the barriers are one click away.
+        # All of it shows where the practitioner raises the challenge, each part foldable.
         assert guidance.get_by_text("evidence-based, child focused").is_visible()
         barriers = guidance.get_by_text("Fear / worry")
+        assert barriers.is_visible()
+        guidance.get_by_text("Barriers to professional challenge").click()
         assert not barriers.is_visible()
         guidance.get_by_text("Barriers to professional challenge").click()
         assert barriers.is_visible()

@@ -47,3 +47,31 @@ def test_serve_starts_migrates_loads_the_demo_and_serves_the_login_page(database
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+def test_gunicorn_serves_the_app_with_several_workers(database_url, db_engine, demo, tmp_path):
+    """The multi-process deployment of the README: gunicorn with several workers over the same database."""
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": database_url}
+    with (tmp_path / "gunicorn.log").open("wb") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-w", "3", "-b", f"127.0.0.1:{port}", "web:create_app()"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        pages = []
+        for _ in range(120):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=2) as response:
+                    pages.append(response.read().decode())
+                if len(pages) == 6:
+                    break
+            except OSError:
+                if server.poll() is not None:
+                    break
+                time.sleep(0.25)
+        output = (tmp_path / "gunicorn.log").read_text()
+        assert len(pages) == 6 and all("<h1>Log in</h1>" in page for page in pages), output
+        assert output.count("Booting worker") == 3
+    finally:
+        server.terminate()
+        server.wait(timeout=20)

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from engine import access
 from engine.challenges import agency_choices, claim_task, complete_task, task_for
 from engine.errors import Conflict, Invalid
-from engine.records import stage_records
+from engine.records import raised_answers, stage_records
 
 from . import formrender
 from .database import clock, db
@@ -42,6 +42,7 @@ def _render_task(task, values=None, errors=None, message=None, status=200):
             for name, agencies in agency_choices(db.session, challenge, schema).items()
         }),
         records=stage_records(db.session, challenge),
+        raised=raised_answers(db.session, challenge),
         message=message,
         can_act=access.can_act_on(db.session, current_user, task),
         now=clock().now(),
