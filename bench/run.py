@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import psycopg  # noqa: E402
 from sqlalchemy import func, select, update  # noqa: E402
 
-from bench.seed import clone, template  # noqa: E402
+from bench.seed import clone, raised_for_one_missed_deadline, template  # noqa: E402
 from engine import access  # noqa: E402
 from engine.challenges import complete_task  # noqa: E402
 from engine.clock import MovableClock  # noqa: E402
@@ -68,12 +68,13 @@ def database(kind: str, tmp: Path) -> str:
 
 
 def build(sessions, total: int, due: int) -> dict:
-    """`due` cases raised ten days ago (their stage 1 deadline passed), the rest raised just now."""
+    """`due` cases whose stage 1 reminder and deadline have passed (and nothing after them), the rest raised
+    just now."""
     now = datetime.now(UTC).replace(microsecond=0)
     with sessions() as s:
         load_demo(s, MovableClock(now))
         waiting = template(s, now)
-        overdue = template(s, now - timedelta(days=10))
+        overdue = template(s, raised_for_one_missed_deadline(now))
         started = time.perf_counter()
         clone(s, waiting, total - due - 2)
         clone(s, overdue, due)

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from engine.calendar import WorkingCalendar
 from engine.challenges import raise_challenge
 from engine.clock import MovableClock
 from engine.models import Agency, Challenge, Event, Task, User
@@ -29,6 +30,18 @@ def template(session: Session, raised_at: datetime, raiser: str = "csc-practitio
     agency = session.scalar(select(Agency).where(Agency.name == receiving))
     clock = MovableClock(raised_at)
     return raise_challenge(session, clock, user, {**ANSWERS, "receiving_agency_id": agency.id}, raised_at=raised_at)
+
+
+def raised_for_one_missed_deadline(now: datetime) -> datetime:
+    """A moment to raise at so that, by the real clock the worker processes use, the stage 1 deadline has
+    passed and the stage 2 deadline it leads to has not (whatever day of the week the suite runs on)."""
+    calendar = WorkingCalendar()
+    for days_back in range(1, 10):
+        raised = now - timedelta(days=days_back)
+        stage_1_due = calendar.add_working_days(raised, 1)
+        if stage_1_due < now - timedelta(minutes=1) and calendar.add_working_days(stage_1_due, 3) > now:
+            return raised
+    raise AssertionError("no such moment in the last ten days")
 
 
 _serial = itertools.count(1)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from .access import eligible_users, task_holders
@@ -19,27 +19,17 @@ MAX_ATTEMPTS = 8
 
 def queue(session: Session, clock: Clock, challenge: Challenge | None, users: list[User], subject: str,
           body: str) -> int:
-    """One outbox row per distinct recipient. Returns how many were queued."""
-    seen: set[int] = set()
+    """One outbox row per distinct active recipient, in one multi-row insert. Returns how many were queued."""
     now = clock.now()
-    for user in users:
-        if user is None or user.id in seen or not user.active:
-            continue
-        seen.add(user.id)
-        session.add(
-            Notification(
-                challenge_id=challenge.id if challenge else None,
-                user_id=user.id,
-                email=user.email,
-                subject=subject,
-                body=body,
-                created_at=now,
-                email_status="pending",
-                attempts=0,
-                next_attempt_at=now,
-            )
-        )
-    return len(seen)
+    recipients = {user.id: user for user in users if user is not None and user.active}
+    if recipients:
+        session.execute(insert(Notification), [
+            {"challenge_id": challenge.id if challenge else None, "user_id": user.id, "email": user.email,
+             "subject": subject, "body": body, "created_at": now, "email_status": "pending", "attempts": 0,
+             "next_attempt_at": now}
+            for user in recipients.values()
+        ])
+    return len(recipients)
 
 
 def involved(session: Session, challenge: Challenge, now: datetime) -> list[User]:

@@ -11,7 +11,7 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import or_, select
+from sqlalchemy import insert, or_, select
 from sqlalchemy.orm import Session
 
 from . import notifications
@@ -45,6 +45,13 @@ class Case:
     fired_timers: list[dict[str, Any]] = field(default_factory=list)
     # The ready user tasks the task rows were last written for (None: not yet looked at).
     synced: frozenset[str] | None = None
+    # Events of the step not yet written: written together, one statement per moment the case passes.
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+    def note(self, clock: Clock, kind: str, task: Task | None = None, actor: User | None = None,
+             **data: Any) -> None:
+        self.events.append({"challenge_id": self.challenge.id, "at": clock.now(),
+                            "actor_id": actor.id if actor else None, "kind": kind, "task": task, "data": data})
 
     def note_timer(self, task) -> None:
         definition = getattr(task.task_spec, "event_definition", None)
@@ -142,18 +149,33 @@ def _run(session: Session, clock: Clock, case: Case) -> None:
         ready = _ready_uuids(case)
         if ready == case.synced and not case.fired_timers and not case.script_engine.notifications:
             return  # nothing happened at this moment; the rows are already right
-        for fired in case.fired_timers:
-            record(session, clock, case.challenge, "timer_fired", **fired)
-        case.fired_timers.clear()
-        open_rows = _sync_tasks(session, clock, case)
-        _update_stage(session, clock, case, open_rows)
-        _write_notifications(session, clock, case)
+        # One flush per moment, so rows go to the database in batches rather than one at a time.
+        with session.no_autoflush:
+            for fired in case.fired_timers:
+                case.note(clock, "timer_fired", **fired)
+            case.fired_timers.clear()
+            open_rows = _sync_tasks(session, clock, case)
+            _update_stage(session, clock, case, open_rows)
+            session.flush()  # recipients are found with queries over the rows just written
+            _write_notifications(session, clock, case)
+            _write_events(session, case)
         case.synced = ready
 
     try:
         run_engine(case.workflow, did_complete_task=case.note_timer, after_round=write_back_round)
     except ENGINE_ERRORS as exc:
         raise StepFailed(f"the procedure could not move on: {exc}") from exc
+
+
+def _write_events(session: Session, case: Case) -> None:
+    """The step's events in one multi-row insert, in the order they happened (ids keep that order)."""
+    if not case.events:
+        return
+    session.flush()  # new task rows get their ids
+    rows = [{**{k: v for k, v in e.items() if k != "task"}, "task_id": e["task"].id if e["task"] else None}
+            for e in case.events]
+    session.execute(insert(Event), rows)
+    case.events.clear()
 
 
 def _timer_value(task) -> str | None:
@@ -178,7 +200,7 @@ def _sync_tasks(session: Session, clock: Clock, case: Case) -> list[Task]:
         if uuid not in ready:
             row.status = "cancelled"
             row.closed_at = now
-            record(session, clock, challenge, "task_cancelled", task=row, title=row.title, stage=row.stage)
+            case.note(clock, "task_cancelled", task=row, title=row.title, stage=row.stage)
     for uuid, spiff_task in ready.items():
         if uuid in rows:
             continue
@@ -203,8 +225,8 @@ def _sync_tasks(session: Session, clock: Clock, case: Case) -> list[Task]:
             opened_at=now,
         )
         session.add(row)
-        record(session, clock, challenge, "task_opened", task=row, title=row.title, stage=row.stage,
-               lane=row.lane, due_at=due.isoformat() if due else None)
+        case.note(clock, "task_opened", task=row, title=row.title, stage=row.stage, lane=row.lane,
+                  due_at=due.isoformat() if due else None)
         holders = task_holders(session, row)
         due_text = f" It is due by {case.script_engine.local_time(due.isoformat())}." if due else ""
         notifications.queue(
@@ -228,7 +250,7 @@ def _write_notifications(session: Session, clock: Clock, case: Case) -> None:
         except ValueError as exc:
             raise StepFailed(str(exc)) from exc
         count = notifications.queue(session, clock, challenge, users, note["subject"], note["message"])
-        record(session, clock, challenge, "notified", subject=note["subject"], to=note["to"], recipients=count)
+        case.note(clock, "notified", subject=note["subject"], to=note["to"], recipients=count)
     case.script_engine.notifications.clear()
 
 
@@ -237,7 +259,7 @@ def _update_stage(session: Session, clock: Clock, case: Case, open_rows: list[Ta
     stages = [row.stage for row in open_rows]
     if stages and max(stages) != challenge.current_stage:
         previous, challenge.current_stage = challenge.current_stage, max(stages)
-        record(session, clock, challenge, "stage_entered", stage=challenge.current_stage, previous=previous)
+        case.note(clock, "stage_entered", stage=challenge.current_stage, previous=previous)
         if previous > 0:  # the referrer needs no word that their own new challenge is at stage 1
             word = stage_word(case.version)
             notifications.queue(
@@ -256,5 +278,5 @@ def _close_if_finished(session: Session, clock: Clock, case: Case, actor: User |
         challenge.status = "closed"
         challenge.outcome = data.get("outcome") or "closed"
         challenge.closed_at = clock.now()
-        record(session, clock, challenge, "challenge_closed", actor=actor, outcome=challenge.outcome,
-               stage=challenge.current_stage)
+        case.note(clock, "challenge_closed", actor=actor, outcome=challenge.outcome, stage=challenge.current_stage)
+        _write_events(session, case)

@@ -380,6 +380,8 @@ def run_engine(workflow: BpmnWorkflow, did_complete_task=None, after_round=None)
         for _ in range(1000):
             due = next_timer_due(workflow)
             engine.at = due if due is not None and due <= real_now else None
+            if engine.at is None and not workflow.get_tasks(state=TaskState.READY, manual=False):
+                return  # nothing due and nothing ready: the case waits (its timers were armed when created)
             _settle(workflow, did_complete_task)
             if after_round is not None:
                 after_round()

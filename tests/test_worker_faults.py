@@ -10,14 +10,13 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
-from bench.seed import clone, template
-from engine.calendar import WorkingCalendar
+from bench.seed import clone, raised_for_one_missed_deadline, template
 from engine.models import Challenge, Event
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,18 +25,6 @@ pytestmark = pytest.mark.skipif(
     not (os.environ.get("PC_TEST_DATABASE_URL") or "").startswith("postgresql"),
     reason="needs PostgreSQL: run by `make test-postgres` (and so by .ci/run)",
 )
-
-
-def raised_for_one_missed_deadline(now: datetime) -> datetime:
-    """A moment to raise at so that, by the real clock the worker processes use, the stage 1 deadline has
-    passed and the stage 2 deadline it leads to has not (whatever day of the week the suite runs on)."""
-    calendar = WorkingCalendar()
-    for days_back in range(1, 10):
-        raised = now - timedelta(days=days_back)
-        stage_1_due = calendar.add_working_days(raised, 1)
-        if stage_1_due < now - timedelta(minutes=1) and calendar.add_working_days(stage_1_due, 3) > now:
-            return raised
-    raise AssertionError("no such moment in the last ten days")
 
 
 @pytest.fixture
