@@ -11,6 +11,9 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from .models import Agency, Challenge, Membership, Notification, Task, User
 
+# The soonest tasks a person is shown at once; a practitioner with more has more urgent problems than paging.
+MY_TASKS_PAGE = 100
+
 
 def holds_lane(user_id: int) -> ColumnElement[bool]:
     """True for task rows whose lane's role the user holds in the task's agency."""
@@ -55,7 +58,7 @@ def can_view(session: Session, user: User, challenge_id: int) -> bool:
     return bool(session.scalar(select(Challenge.id).where(Challenge.id == challenge_id, sees_challenge(user.id))))
 
 
-def my_tasks(session: Session, user: User, limit: int = 200) -> list[Task]:
+def my_tasks(session: Session, user: User, limit: int = MY_TASKS_PAGE) -> list[Task]:
     """Open tasks the user may take: unclaimed ones of their lanes and the ones they claimed. Soonest first,
     tasks without a deadline last. One index range scan per membership (role, agency), read in due order, so
     the cost follows the page size, not the number of open tasks."""

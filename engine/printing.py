@@ -47,7 +47,7 @@ def render_pdf(document: Document) -> bytes:
     pdf.ln(2)
     for answer in document.header:
         pdf.set_font(pdf.family, "B", 10)
-        pdf.cell(62, 6, t(answer.label))
+        pdf.cell(74, 6, t(answer.label))
         pdf.set_font(pdf.family, "", 10)
         pdf.multi_cell(0, 6, t(answer.text), new_x="LMARGIN", new_y="NEXT")
     for section in document.sections:

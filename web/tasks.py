@@ -26,7 +26,7 @@ def index():
 @login_required
 def my_tasks():
     tasks = access.my_tasks(db.session, current_user)
-    return render_template("tasks.html", tasks=tasks, now=clock().now())
+    return render_template("tasks.html", tasks=tasks, now=clock().now(), page_size=access.MY_TASKS_PAGE)
 
 
 def _render_task(task, values=None, errors=None, message=None, status=200):
