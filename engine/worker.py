@@ -1,6 +1,6 @@
 """The timer worker: fires due timers within a fraction of a second of their due time, catches up everything
 overdue after downtime, survives the database going away, and sends pending mail. Runs as its own process
-(`flask --app web timer-worker`) or as a thread inside `serve` (the embedded scheduler, for SQLite)."""
+(the `timer-worker` command) or as a thread inside `serve` (the embedded scheduler, for SQLite)."""
 
 from __future__ import annotations
 
