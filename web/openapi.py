@@ -73,7 +73,7 @@ OPENAPI = {
                         "401": UNAUTHORIZED, "404": NOT_FOUND}},
         },
         "/tasks": {
-            "get": {"summary": "My tasks: the 100 soonest open tasks I can claim or have claimed, soonest deadline first",
+            "get": {"summary": "My tasks: the 100 soonest open tasks I can claim or have claimed, soonest first",
                     "responses": {"200": {"description": "Tasks", "content": {"application/json": {"schema": {
                         "type": "object", "properties": {"tasks": {
                             "type": "array", "items": {"$ref": "#/components/schemas/Task"}}}}}}},
