@@ -700,3 +700,19 @@ def test_a_wrong_method_on_an_api_path_answers_json_405(api):
     assert r.status_code == 405
     assert r.content_type.startswith("application/json")
     assert r.json == {"error": "Method not allowed."}
+
+
+def test_an_oversized_body_is_refused_and_nothing_is_created(app, client, token, agency):
+    from sqlalchemy import func, select
+
+    from engine.models import Challenge
+    from web.database import db
+
+    bearer = {"Authorization": f"Bearer {token('csc-practitioner')}"}
+    body = {"receiving_agency_id": agency("Durham").id, "subject_reference": "CH-1", "area": "thresholds",
+            "summary": "x" * (2 * 1024 * 1024), "cp_or_lac": "neither", "significant_risk": False}
+    r = client.post("/api/v1/challenges", json=body, headers=bearer)
+    assert r.status_code == 413
+    assert r.json["error"].startswith("That is more than this service accepts")
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Challenge.id))) == 0

@@ -26,6 +26,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         SCHEDULER=False,
         CLOCK=SystemClock(),
         WTF_CSRF_TIME_LIMIT=None,
+        # No form or API body of ours comes near this; anything larger is refused before it is read.
+        MAX_CONTENT_LENGTH=1024 * 1024,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
     )

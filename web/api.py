@@ -70,6 +70,10 @@ def bad_method():
     return _error(405, "Method not allowed.")
 
 
+def too_large(message: str):
+    return _error(413, message)
+
+
 def token_required(view):
     @wraps(view)
     def wrapped(*args, **kwargs):

@@ -33,6 +33,13 @@ def init_app(app: Flask) -> None:
             return api.no_route()
         return render_template("error.html", title="Not found", message="There is no such page."), 404
 
+    @app.errorhandler(413)
+    def _too_large(exc):
+        message = "That is more than this service accepts in one request (1 MB)."
+        if api.is_api_request():
+            return api.too_large(message)
+        return render_template("error.html", title="Too large", message=message), 413
+
     @app.errorhandler(405)
     def _method_not_allowed(exc):
         if api.is_api_request():
