@@ -52,19 +52,27 @@ def _now(my_task) -> datetime:
     return my_task.workflow.top_workflow.script_engine.now()
 
 
+def _firing_moment(my_task) -> datetime | None:
+    """Timers fire only in the rounds run_engine holds at each due moment, in due order; in between (while
+    the case runs at the real now) they are armed, never fired, so none can jump ahead of another."""
+    return my_task.workflow.top_workflow.script_engine.at
+
+
+def _fires(my_task, value: str) -> bool:
+    moment = _firing_moment(my_task)
+    if moment is not None and TimerEventDefinition.get_datetime(value) <= moment:
+        my_task._set_internal_data(event_fired=True)
+    return my_task._get_internal_data("event_fired", False)
+
+
 class ClockedTimeDate(TimeDateEventDefinition):
     def has_fired(self, my_task):
         event_value = my_task._get_internal_data("event_value")
         if event_value is None:
-            # Arm only: a moment already past fires on a later pass, in due order with the case's other
-            # overdue timers (see run_engine).
             event_value = my_task.workflow.script_engine.evaluate(my_task, self.expression)
             TimerEventDefinition.get_datetime(event_value)  # a bad value fails now, not at every refresh
             my_task._set_internal_data(event_value=event_value)
-            return False
-        if TimerEventDefinition.get_datetime(event_value) <= _now(my_task):
-            my_task._set_internal_data(event_fired=True)
-        return my_task._get_internal_data("event_fired", False)
+        return _fires(my_task, event_value)
 
 
 class ClockedDuration(DurationTimerEventDefinition):
@@ -76,9 +84,7 @@ class ClockedDuration(DurationTimerEventDefinition):
             parsed = TimerEventDefinition.parse_iso_duration(expression)
             event_value = (start + TimerEventDefinition.get_timedelta_from_start(parsed, start)).isoformat()
             my_task._set_internal_data(event_value=event_value)
-        if TimerEventDefinition.get_datetime(event_value) <= _now(my_task):
-            my_task._set_internal_data(event_fired=True)
-        return my_task._get_internal_data("event_fired", False)
+        return _fires(my_task, event_value)
 
 
 class ClockedCycle(CycleTimerEventDefinition):
@@ -97,9 +103,10 @@ class ClockedCycle(CycleTimerEventDefinition):
                 cycles, start, duration = TimerEventDefinition.parse_iso_recurring_interval(expression)
             event_value = {"cycles": cycles, "next": start.isoformat(), "duration": duration.total_seconds()}
         ready = False
+        moment = _firing_moment(my_task)
         if event_value["cycles"] != 0:
             next_event = datetime.fromisoformat(event_value["next"])
-            if next_event <= now:
+            if moment is not None and next_event <= moment:
                 event_value["next"] = (next_event + timedelta(seconds=event_value["duration"])).isoformat()
                 event_value["cycles"] -= 1
                 ready = True

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 
 from engine.challenges import raise_challenge
-from engine.models import Challenge, Event
+from engine.models import Challenge, Event, Task
 from engine.timers import fire_due_timers
 from engine.worker import TimerWorker
 from tests.conftest import raise_answers
@@ -92,3 +92,22 @@ def test_firing_finds_due_cases_by_the_index_and_leaves_waiting_ones(session, cl
     session.expire_all()
     assert session.get(Challenge, later.id).current_stage == 1
     assert session.scalar(select(func.count(Challenge.id)).where(Challenge.current_stage >= 2)) == 1
+
+
+def test_a_challenge_raised_after_its_stage_1_deadline_passes_through_stage_1_in_order(session, clock, user,
+                                                                                       agency):
+    """Raised now with `raised_at` last Friday (the API allows it): the case is opened at stage 1 and walked
+    through the reminder and the deadline in the order they fell due, each leaving its record."""
+    clock.set(datetime(2026, 12, 22, 10, 0, tzinfo=UTC))  # Tuesday; stage 1 was due Monday 17:00
+    challenge = raise_challenge(session, clock, user("csc-practitioner"), raise_answers(agency("Durham").id),
+                                raised_at=datetime(2026, 12, 18, 15, 0, tzinfo=UTC))
+    assert challenge.current_stage == 2
+    rows = session.scalars(select(Task).where(Task.challenge_id == challenge.id).order_by(Task.id)).all()
+    assert [(r.bpmn_id, r.status) for r in rows] == [("s1_respond", "cancelled"), ("s2_respond", "open")]
+    events = session.scalars(select(Event).where(Event.challenge_id == challenge.id).order_by(Event.id)).all()
+    kinds = [(e.kind, e.data.get("timer") or e.data.get("stage") or e.data.get("title")) for e in events]
+    assert kinds.index(("timer_fired", "Stage 1 reminder")) < kinds.index(("timer_fired", "Stage 1 deadline"))
+    assert kinds.index(("stage_entered", 1)) < kinds.index(("timer_fired", "Stage 1 reminder"))
+    assert kinds.index(("timer_fired", "Stage 1 deadline")) < kinds.index(("stage_entered", 2))
+    # Stage 2 started at the stage 1 deadline (Mon 21 Dec 17:00): three working days, so Thu 24 Dec 17:00.
+    assert rows[1].due_at == datetime(2026, 12, 24, 17, 0, tzinfo=UTC)
