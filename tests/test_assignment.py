@@ -271,10 +271,10 @@ def test_raising_against_an_agency_that_does_not_exist_is_refused(session, clock
     assert errors == {"receiving_agency_id": "Choose an agency of your partnership."}
 
 
-def test_raising_with_a_future_raised_at_is_refused(session, clock, user, police):
+def test_raising_with_a_raised_at_over_a_year_ahead_is_refused(session, clock, user, police):
     errors = refused_raise(session, clock, user("csc-practitioner"), raise_answers(police.id),
-                           raised_at=clock.now() + timedelta(hours=1))
-    assert errors == {"raised_at": "A challenge cannot be raised in the future."}
+                           raised_at=clock.now() + timedelta(days=400))
+    assert errors == {"raised_at": "raised_at can be at most a year ahead of now."}
 
 
 def test_raising_with_a_naive_raised_at_is_refused(session, clock, user, police):

@@ -28,7 +28,8 @@ def _raise_schema() -> dict:
     schema["properties"] = dict(schema["properties"])
     schema["properties"]["raised_at"] = {
         "type": "string", "format": "date-time",
-        "description": "When the challenge was raised (defaults to now; not in the future). Deadlines count from it.",
+        "description": "When the challenge was raised (defaults to now; at most a year either side of now). "
+                       "Deadlines count from it.",
     }
     return schema
 
