@@ -136,30 +136,31 @@ def catch_up(session: Session, clock: Clock, case: Case) -> None:
     _run(session, clock, case)
 
 
-def _ready_uuids(case: Case) -> frozenset[str]:
-    return frozenset(str(t.id) for t in case.workflow.get_tasks(state=TaskState.READY, manual=True))
+def _ready_tasks(case: Case) -> dict[str, Any]:
+    """The ready user tasks, in the workflow's own order (rows are written in it, so ids follow the diagram)."""
+    return {str(t.id): t for t in case.workflow.get_tasks(state=TaskState.READY, manual=True)}
 
 
 def _run(session: Session, clock: Clock, case: Case) -> None:
     if case.synced is None:
-        case.synced = _ready_uuids(case)  # as loaded: what the task rows already say
+        case.synced = frozenset(_ready_tasks(case))  # as loaded: what the task rows already say
 
     def write_back_round() -> None:
         # After each moment the case passes through: what fired, what opened and closed, where it now stands.
-        ready = _ready_uuids(case)
-        if ready == case.synced and not case.fired_timers and not case.script_engine.notifications:
+        ready = _ready_tasks(case)
+        if frozenset(ready) == case.synced and not case.fired_timers and not case.script_engine.notifications:
             return  # nothing happened at this moment; the rows are already right
         # One flush per moment, so rows go to the database in batches rather than one at a time.
         with session.no_autoflush:
             for fired in case.fired_timers:
                 case.note(clock, "timer_fired", **fired)
             case.fired_timers.clear()
-            open_rows = _sync_tasks(session, clock, case)
+            open_rows = _sync_tasks(session, clock, case, ready)
             _update_stage(session, clock, case, open_rows)
             session.flush()  # recipients are found with queries over the rows just written
             _write_notifications(session, clock, case)
             _write_events(session, case)
-        case.synced = ready
+        case.synced = frozenset(ready)
 
     try:
         run_engine(case.workflow, did_complete_task=case.note_timer, after_round=write_back_round)
@@ -185,10 +186,9 @@ def _timer_value(task) -> str | None:
     return value
 
 
-def _sync_tasks(session: Session, clock: Clock, case: Case) -> list[Task]:
+def _sync_tasks(session: Session, clock: Clock, case: Case, ready: dict[str, Any]) -> list[Task]:
     """Make the task rows say what the workflow says; returns the open rows."""
     challenge, now = case.challenge, clock.now()
-    ready = {str(t.id): t for t in case.workflow.get_tasks(state=TaskState.READY, manual=True)}
     # Rows open, or already written for a ready task (one being completed in this very transaction).
     rows = {
         row.task_uuid: row

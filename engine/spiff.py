@@ -403,11 +403,12 @@ def run_engine(workflow: BpmnWorkflow, did_complete_task=None, after_round=None)
 
 
 def next_timer_due(workflow: BpmnWorkflow) -> datetime | None:
-    """The earliest moment a waiting timer of this case will fire, from the values stored in the case."""
+    """The earliest moment a waiting timer of this case will fire, from the values stored in the case. Reads the
+    engine's own index of waiting event tasks rather than walking the task tree."""
     due = []
-    for task in workflow.get_tasks(state=TaskState.WAITING):
-        definition = getattr(task.task_spec, "event_definition", None)
-        if not isinstance(definition, TimerEventDefinition):
+    for task in workflow.event_manager.tasks.values():
+        definition = task.task_spec.event_definition
+        if not isinstance(definition, TimerEventDefinition) or task.state != TaskState.WAITING:
             continue
         value = task._get_internal_data("event_value")
         if value is None:
