@@ -10,8 +10,9 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, exists, or_, select, update
+from sqlalchemy.orm import Session, joinedload, undefer
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from . import forms
@@ -155,8 +156,8 @@ def raise_challenge(session: Session, clock: Clock, user: User, answers: dict[st
                        raising_agency=raising.name, receiving_agency=receiving.name)
         if answers["significant_risk"]:
             details["mash_advice_shown"] = MASH_ADVICE
-        record(session, clock, challenge, "challenge_raised", actor=user, **details)
         case = start_case(challenge, version, clock, data)
+        case.note(clock, "challenge_raised", actor=user, **details)
         advance(session, clock, case, actor=user)
         return challenge
 
@@ -221,10 +222,39 @@ def claim_task(session: Session, clock: Clock, user: User, task_id: int) -> Task
     return _transaction(session, work)
 
 
+# The task with its challenge, the challenge's state and partnership, and whether the user holds its lane:
+# everything a completion reads before it writes, in one query built once.
+_TASK_TO_COMPLETE = (
+    select(Task, exists().where(Membership.user_id == bindparam("user_id"), Membership.role == Task.role,
+                                Membership.agency_id == Task.agency_id))
+    .where(Task.id == bindparam("task_id"))
+    .options(joinedload(Task.challenge).options(undefer(Challenge.state), joinedload(Challenge.partnership)))
+)
+_tasks = Task.__table__
+# Claim and complete in one conditional update, so a concurrent claim or completion cannot slip between.
+_COMPLETE = (
+    update(_tasks)
+    .where(_tasks.c.id == bindparam("task_id"), _tasks.c.status == "open",
+           or_(_tasks.c.claimed_by_id.is_(None), _tasks.c.claimed_by_id == bindparam("user_id")))
+    .values(status="completed", claimed_by_id=bindparam("user_id"), claimed_at=bindparam("claimed"),
+            completed_by_id=bindparam("user_id"), completed_at=bindparam("now"), closed_at=bindparam("now"),
+            data=bindparam("answers", type_=_tasks.c.data.type))
+)
+
+
+def _task_to_complete(session: Session, user: User, task_id: int) -> Task:
+    found = session.execute(_TASK_TO_COMPLETE, {"user_id": user.id, "task_id": task_id}).first()
+    if found is None:
+        raise NotFound("There is no such task.")
+    task, may_act = found
+    if not may_act:
+        _check_can_act(session, user, task)  # says why: another role's task, or no such task for this user
+    return task
+
+
 def complete_task(session: Session, clock: Clock, user: User, task_id: int, answers: dict[str, Any]) -> Task:
     """Complete a task with the answers to its form and move the challenge on."""
-    task = get_task(session, task_id)
-    _check_can_act(session, user, task)
+    task = _task_to_complete(session, user, task_id)
     _check_open(task, user)
     challenge = task.challenge
     schema = challenge.procedure_version.forms[task.form]
@@ -234,17 +264,14 @@ def complete_task(session: Session, clock: Clock, user: User, task_id: int, answ
 
     def work() -> Task:
         now = clock.now()
-        # Claim and complete in one conditional update so a concurrent completion cannot slip between.
-        result = session.execute(
-            update(Task)
-            .where(Task.id == task.id, Task.status == "open")
-            .where((Task.claimed_by_id.is_(None)) | (Task.claimed_by_id == user.id))
-            .values(status="completed", claimed_by_id=user.id, claimed_at=task.claimed_at or now,
-                    completed_by_id=user.id, completed_at=now, closed_at=now, data=answers)
-            .execution_options(synchronize_session="evaluate")
-        )
+        completed = dict(status="completed", claimed_by_id=user.id, claimed_at=task.claimed_at or now,
+                         completed_by_id=user.id, completed_at=now, closed_at=now, data=answers)
+        result = session.execute(_COMPLETE, {"task_id": task.id, "user_id": user.id,
+                                             "claimed": completed["claimed_at"], "now": now, "answers": answers})
         if result.rowcount != 1:
             raise Conflict("Someone else completed or claimed this task a moment ago.")
+        for column, value in completed.items():
+            set_committed_value(task, column, value)
         case = open_case(challenge, clock)
         catch_up(session, clock, case)
         spiff_task = case.workflow.get_task_from_id(uuid.UUID(task.task_uuid))
@@ -252,8 +279,9 @@ def complete_task(session: Session, clock: Clock, user: User, task_id: int, answ
             raise Conflict("This task is no longer open: the challenge has moved on.")
         spiff_task.data.update(answers)
         spiff_task.run()
-        record(session, clock, challenge, "task_completed", actor=user, task=task, title=task.title,
-               stage=task.stage, answers=answers)
+        case.closed.add(task.task_uuid)
+        case.note(clock, "task_completed", actor=user, task=task, title=task.title, stage=task.stage,
+                  answers=answers)
         advance(session, clock, case, actor=user)
         return task
 

@@ -6,81 +6,117 @@ import smtplib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
+from typing import Any
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import Insert, Integer, Select, String, bindparam, func, insert, literal, or_, select, union, update
 from sqlalchemy.orm import Session
 
-from .access import eligible_users, task_holders
 from .clock import Clock
-from .models import Challenge, Membership, Notification, Task, User
+from .models import Challenge, Membership, Notification, Task, User, UTCDateTime
 
 MAX_ATTEMPTS = 8
 
 
-def queue(session: Session, clock: Clock, challenge: Challenge | None, users: list[User], subject: str,
+def _outbox(who) -> Insert:
+    """An INSERT ... SELECT writing one outbox row per distinct active user that `who` (a condition on users)
+    picks: the recipients never travel to Python and back."""
+    rows = (
+        select(bindparam("challenge_id", type_=Integer), User.id, User.email, bindparam("subject", type_=String),
+               bindparam("body", type_=String), bindparam("now", type_=UTCDateTime), literal("pending", String),
+               literal(0, Integer), bindparam("now", type_=UTCDateTime))
+        .where(User.active.is_(True), who)
+        .order_by(User.id)
+    )
+    columns = ("challenge_id", "user_id", "email", "subject", "body", "created_at", "email_status", "attempts",
+               "next_attempt_at")
+    return insert(Notification.__table__).from_select(columns, rows)
+
+
+# Built once: the two kinds of recipients every step names, so each write costs only its execution.
+_TO_USER = _outbox(User.id == bindparam("user_id"))
+_TO_LANE = _outbox(User.id.in_(select(Membership.user_id).where(
+    Membership.role == bindparam("role"), Membership.agency_id == bindparam("agency_id"))))
+
+
+@dataclass(frozen=True)
+class Recipients:
+    """Who to tell: the outbox INSERT ... SELECT that picks them, and its parameters."""
+
+    statement: Insert
+    params: dict[str, Any]
+
+
+def queue(session: Session, clock: Clock, challenge: Challenge | None, recipients: Recipients, subject: str,
           body: str) -> int:
-    """One outbox row per distinct active recipient, in one multi-row insert. Returns how many were queued."""
-    now = clock.now()
-    recipients = {user.id: user for user in users if user is not None and user.active}
-    if recipients:
-        session.execute(insert(Notification), [
-            {"challenge_id": challenge.id if challenge else None, "user_id": user.id, "email": user.email,
-             "subject": subject, "body": body, "created_at": now, "email_status": "pending", "attempts": 0,
-             "next_attempt_at": now}
-            for user in recipients.values()
-        ])
-    return len(recipients)
+    """One outbox row per distinct active recipient, in one statement. Returns how many were queued."""
+    params = {**recipients.params, "challenge_id": challenge.id if challenge else None, "subject": subject,
+              "body": body, "now": clock.now()}
+    return session.execute(recipients.statement, params).rowcount
 
 
-def involved(session: Session, challenge: Challenge, now: datetime) -> list[User]:
+def user(user_id: int) -> Recipients:
+    return Recipients(_TO_USER, {"user_id": user_id})
+
+
+def lane_holders(role: str, agency_id: int) -> Recipients:
+    """Everyone holding `role` in `agency_id`: who an unclaimed task of that lane waits on."""
+    return Recipients(_TO_LANE, {"role": role, "agency_id": agency_id})
+
+
+def involved(challenge: Challenge, now: datetime) -> list[Select]:
     """The referrer, everyone who claimed or completed a task, whoever the open tasks wait on, and whoever a
     task that lapsed just now waited on (the claimer of a claimed task; everyone holding the lane of an
-    unclaimed one). One query."""
-    touched = select(Task.claimed_by_id).where(Task.challenge_id == challenge.id, Task.claimed_by_id.is_not(None)) \
-        .union(select(Task.completed_by_id).where(Task.challenge_id == challenge.id,
-                                                  Task.completed_by_id.is_not(None)))
+    unclaimed one)."""
+    of_case = Task.challenge_id == challenge.id
     holding = (
         select(Membership.user_id)
         .join(Task, (Task.role == Membership.role) & (Task.agency_id == Membership.agency_id))
-        .where(Task.challenge_id == challenge.id, Task.claimed_by_id.is_(None),
+        .where(of_case, Task.claimed_by_id.is_(None),
                or_(Task.status == "open", (Task.status == "cancelled") & (Task.closed_at == now)))
     )
-    users = session.scalars(
-        select(User).where(or_(User.id == challenge.referrer_id, User.id.in_(touched), User.id.in_(holding)))
-        .order_by(User.id)
-    ).all()
-    return list(users)
+    return [
+        select(literal(challenge.referrer_id, Integer)),
+        select(Task.claimed_by_id).where(of_case, Task.claimed_by_id.is_not(None)),
+        select(Task.completed_by_id).where(of_case, Task.completed_by_id.is_not(None)),
+        holding,
+    ]
 
 
-def waiting_on(session: Session, challenge: Challenge, task_uuids: list[str]) -> list[User]:
-    if not task_uuids:
-        return []
-    rows = session.scalars(
-        select(Task).where(Task.challenge_id == challenge.id, Task.task_uuid.in_(task_uuids))
-    ).all()
-    return [user for row in rows for user in task_holders(session, row)]
+def waiting_on(challenge: Challenge, task_uuids: list[str]) -> list[Select]:
+    """Who the given tasks wait on: the claimer of a claimed one, everyone holding the lane of an unclaimed one."""
+    tasks = (Task.challenge_id == challenge.id, Task.task_uuid.in_(task_uuids))
+    return [
+        select(Task.claimed_by_id).where(*tasks, Task.claimed_by_id.is_not(None)),
+        select(Membership.user_id)
+        .join(Task, (Task.role == Membership.role) & (Task.agency_id == Membership.agency_id))
+        .where(*tasks, Task.claimed_by_id.is_(None)),
+    ]
 
 
-def resolve(session: Session, challenge: Challenge, lanes: dict, lane_agency, to: list[str],
-            waiting: list[str], now: datetime) -> list[User]:
-    """Turn a diagram's recipients into users: "referrer", "involved", "current" (whoever the tasks open when
-    the script ran wait on), or "lane:<name>" (everyone holding that lane's role on its side)."""
-    users: list[User] = []
+def resolve(challenge: Challenge, lanes: dict, lane_agency, to: list[str], waiting: list[str],
+            now: datetime) -> Recipients:
+    """Turn a diagram's recipients into one query of user ids: "referrer", "involved", "current" (whoever the
+    tasks open when the script ran wait on), or "lane:<name>" (everyone holding that lane's role on its side)."""
+    parts: list[Select] = []
     for target in to:
         if target == "referrer":
-            users.append(challenge.referrer)
+            parts.append(select(literal(challenge.referrer_id, Integer)))
         elif target == "involved":
-            users.extend(involved(session, challenge, now))
+            parts.extend(involved(challenge, now))
         elif target == "current":
-            users.extend(waiting_on(session, challenge, waiting))
+            if waiting:
+                parts.extend(waiting_on(challenge, waiting))
         elif target.startswith("lane:"):
             lane = target.removeprefix("lane:")
             if lane not in lanes:
                 raise ValueError(f"notify names lane {lane!r}, which the lane map does not have")
-            users.extend(eligible_users(session, lanes[lane]["role"], lane_agency(lanes[lane]["side"])))
+            role, agency_id = lanes[lane]["role"], lane_agency(lanes[lane]["side"])
+            parts.append(select(Membership.user_id).where(Membership.role == role, Membership.agency_id == agency_id))
         else:
             raise ValueError(f"notify cannot send to {target!r}: use referrer, involved, current or lane:<name>")
-    return users
+    if not parts:
+        return Recipients(_outbox(literal(False)), {})
+    return Recipients(_outbox(User.id.in_(parts[0] if len(parts) == 1 else union(*parts))), {})
 
 
 @dataclass

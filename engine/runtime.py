@@ -11,11 +11,13 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import insert, or_, select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.orm.util import identity_key
 
 from . import notifications
-from .access import task_holders
 from .calendar import WorkingCalendar
 from .clock import Clock
 from .errors import StepFailed
@@ -32,6 +34,25 @@ from .spiff import (
 )
 from .spiff import InvalidProcedure as _InvalidProcedure
 
+# The statements of every step, built once (each use then costs only its execution).
+_tasks, _challenges = Task.__table__, Challenge.__table__
+_OPEN_TASKS = insert(_tasks).returning(_tasks.c.id, sort_by_parameter_order=True)
+_CANCEL_TASKS = (
+    update(_tasks)
+    .where(_tasks.c.challenge_id == bindparam("case_id"), _tasks.c.status == "open",
+           _tasks.c.task_uuid.in_(bindparam("uuids", expanding=True)))
+    .values(status="cancelled", closed_at=bindparam("now"))
+    .returning(_tasks.c.id, _tasks.c.title, _tasks.c.stage)
+)
+_WRITE_EVENTS = insert(Event.__table__)
+_SAVED_COLUMNS = ("state", "next_timer_due", "current_stage", "status", "outcome", "closed_at")
+# Conditional on the version read: of two steps on one case at once, the second matches no row.
+_SAVE_CASE = (
+    update(_challenges)
+    .where(_challenges.c.id == bindparam("case_id"), _challenges.c.version == bindparam("read_version"))
+    .values(version=bindparam("new_version"), **{c: bindparam(f"new_{c}") for c in _SAVED_COLUMNS})
+)
+
 ENGINE_ERRORS = (SpiffWorkflowException, _InvalidProcedure, ValueError, TypeError, KeyError, NameError,
                  ArithmeticError, AttributeError)
 
@@ -47,11 +68,16 @@ class Case:
     synced: frozenset[str] | None = None
     # Events of the step not yet written: written together, one statement per moment the case passes.
     events: list[dict[str, Any]] = field(default_factory=list)
+    # Tasks the step itself closed (the one being completed): they leave the ready set without being cancelled.
+    closed: set[str] = field(default_factory=set)
+    # The partnership's business unit, once looked up (the agency of every partnership lane).
+    body_agency_id: int | None = None
 
     def note(self, clock: Clock, kind: str, task: Task | None = None, actor: User | None = None,
-             **data: Any) -> None:
+             task_id: int | None = None, **data: Any) -> None:
         self.events.append({"challenge_id": self.challenge.id, "at": clock.now(),
-                            "actor_id": actor.id if actor else None, "kind": kind, "task": task, "data": data})
+                            "actor_id": actor.id if actor else None, "kind": kind, "task": task,
+                            "task_id": task_id, "data": data})
 
     def note_timer(self, task) -> None:
         definition = getattr(task.task_spec, "event_definition", None)
@@ -127,8 +153,23 @@ def advance(session: Session, clock: Clock, case: Case, actor: User | None = Non
     """Run the procedure until it waits for people or time, then write back everything that changed."""
     _run(session, clock, case)
     _close_if_finished(session, clock, case, actor)
-    case.challenge.state = dump_workflow(case.workflow)
-    case.challenge.next_timer_due = next_timer_due(case.workflow)
+    _save(session, case.challenge, state=dump_workflow(case.workflow), next_timer_due=next_timer_due(case.workflow))
+
+
+def _save(session: Session, challenge: Challenge, **changes: Any) -> None:
+    """Write the case's row in one conditional UPDATE. The step sets the row's values on the object as what the
+    database holds (`set_committed_value`), so the session has nothing left to flush for it; a rolled-back
+    step's objects are expired and read again."""
+    for column, value in changes.items():
+        set_committed_value(challenge, column, value)
+    read, values = challenge.version, {c: getattr(challenge, c) for c in _SAVED_COLUMNS}
+    with session.no_autoflush:  # other changes to the row (a new challenge's reference) follow at commit
+        result = session.execute(_SAVE_CASE, {"case_id": challenge.id, "read_version": read,
+                                              "new_version": read + 1, **{f"new_{c}": v for c, v in values.items()}})
+    if result.rowcount != 1:
+        raise StaleDataError(f"challenge {challenge.id} changed since it was read")
+    for column, value in {**values, "version": read + 1}.items():
+        set_committed_value(challenge, column, value)
 
 
 def catch_up(session: Session, clock: Clock, case: Case) -> None:
@@ -150,20 +191,20 @@ def _run(session: Session, clock: Clock, case: Case) -> None:
         ready = _ready_tasks(case)
         if frozenset(ready) == case.synced and not case.fired_timers and not case.script_engine.notifications:
             return  # nothing happened at this moment; the rows are already right
-        # One flush per moment, so rows go to the database in batches rather than one at a time.
-        with session.no_autoflush:
-            for fired in case.fired_timers:
-                case.note(clock, "timer_fired", **fired)
-            case.fired_timers.clear()
-            open_rows = _sync_tasks(session, clock, case, ready)
-            _update_stage(session, clock, case, open_rows)
-            session.flush()  # recipients are found with queries over the rows just written
-            _write_notifications(session, clock, case)
-            _write_events(session, case)
+        for fired in case.fired_timers:
+            case.note(clock, "timer_fired", **fired)
+        case.fired_timers.clear()
+        _sync_tasks(session, clock, case, ready)
+        _update_stage(session, clock, case, ready)
+        _write_notifications(session, clock, case)  # recipients are found with queries over the rows just written
+        _write_events(session, case)
         case.synced = frozenset(ready)
 
     try:
-        run_engine(case.workflow, did_complete_task=case.note_timer, after_round=write_back_round)
+        # Task rows, events and outbox rows go straight to the database; the challenge row is written once, when
+        # the step's transaction commits, not at every moment the case passes.
+        with session.no_autoflush:
+            run_engine(case.workflow, did_complete_task=case.note_timer, after_round=write_back_round)
     except ENGINE_ERRORS as exc:
         raise StepFailed(f"the procedure could not move on: {exc}") from exc
 
@@ -172,10 +213,9 @@ def _write_events(session: Session, case: Case) -> None:
     """The step's events in one multi-row insert, in the order they happened (ids keep that order)."""
     if not case.events:
         return
-    session.flush()  # new task rows get their ids
-    rows = [{**{k: v for k, v in e.items() if k != "task"}, "task_id": e["task"].id if e["task"] else None}
+    rows = [{**{k: v for k, v in e.items() if k != "task"}, "task_id": e["task"].id if e["task"] else e["task_id"]}
             for e in case.events]
-    session.execute(insert(Event), rows)
+    session.execute(_WRITE_EVENTS, rows)
     case.events.clear()
 
 
@@ -186,30 +226,28 @@ def _timer_value(task) -> str | None:
     return value
 
 
-def _sync_tasks(session: Session, clock: Clock, case: Case, ready: dict[str, Any]) -> list[Task]:
-    """Make the task rows say what the workflow says; returns the open rows."""
+def _sync_tasks(session: Session, clock: Clock, case: Case, ready: dict[str, Any]) -> None:
+    """Make the task rows say what the workflow says. The rows said what `case.synced` says (they are written
+    with every state saved), so only the difference is written: no query for the rows that stay."""
     challenge, now = case.challenge, clock.now()
-    # Rows open, or already written for a ready task (one being completed in this very transaction).
-    rows = {
-        row.task_uuid: row
-        for row in session.scalars(select(Task).where(
-            Task.challenge_id == challenge.id, or_(Task.status == "open", Task.task_uuid.in_(list(ready)))))
-    }
-    open_rows = {uuid: row for uuid, row in rows.items() if row.status == "open"}
-    for uuid, row in open_rows.items():
-        if uuid not in ready:
-            row.status = "cancelled"
-            row.closed_at = now
-            case.note(clock, "task_cancelled", task=row, title=row.title, stage=row.stage)
-    for uuid, spiff_task in ready.items():
-        if uuid in rows:
-            continue
+    gone = [uuid for uuid in case.synced if uuid not in ready and uuid not in case.closed]
+    if gone:
+        cancelled = session.execute(_CANCEL_TASKS, {"case_id": challenge.id, "uuids": gone, "now": now}).all()
+        for row in cancelled:
+            case.note(clock, "task_cancelled", task_id=row.id, title=row.title, stage=row.stage)
+            loaded = session.identity_map.get(identity_key(Task, row.id))
+            if loaded is not None:  # a row this session already holds says what the database now says
+                set_committed_value(loaded, "status", "cancelled")
+                set_committed_value(loaded, "closed_at", now)
+    opened = [(uuid, spiff_task) for uuid, spiff_task in ready.items() if uuid not in case.synced]
+    rows = []
+    for uuid, spiff_task in opened:
         spec = spiff_task.task_spec
         lane = case.version.lanes[spec.lane]
         properties = spec.extensions.get("properties", {})
         due_expression = properties.get("due")
         due = _parse_due(case.script_engine.evaluate(spiff_task, due_expression)) if due_expression else None
-        row = Task(
+        rows.append(dict(
             challenge_id=challenge.id,
             task_uuid=uuid,
             bpmn_id=spec.bpmn_id,
@@ -217,53 +255,69 @@ def _sync_tasks(session: Session, clock: Clock, case: Case, ready: dict[str, Any
             lane=spec.lane,
             role=lane["role"],
             side=lane["side"],
-            agency_id=lane_agency_id(session, challenge, lane["side"], spiff_task.data),
-            stage=int(properties.get("stage", 0)),
+            agency_id=_lane_agency(session, case, lane["side"], spiff_task.data),
+            stage=_stage_of(spiff_task),
             form=spec.extensions["formJsonSchemaFilename"],
             due_at=due,
             status="open",
             opened_at=now,
-        )
-        session.add(row)
-        case.note(clock, "task_opened", task=row, title=row.title, stage=row.stage, lane=row.lane,
+            claimed_by_id=None, claimed_at=None, completed_by_id=None, completed_at=None, closed_at=None,
+        ))
+    if not rows:
+        return
+    ids = session.execute(_OPEN_TASKS, rows).scalars().all()
+    for task_id, row in zip(ids, rows, strict=True):
+        due = row["due_at"]
+        case.note(clock, "task_opened", task_id=task_id, title=row["title"], stage=row["stage"], lane=row["lane"],
                   due_at=due.isoformat() if due else None)
-        holders = task_holders(session, row)
         due_text = f" It is due by {case.script_engine.local_time(due.isoformat())}." if due else ""
         notifications.queue(
-            session, clock, challenge, holders,
-            f"{challenge.reference}: new task - {row.title}",
-            f"A professional challenge needs you: {row.title} (case {challenge.subject_reference}).{due_text}",
+            session, clock, challenge, notifications.lane_holders(row["role"], row["agency_id"]),
+            f"{challenge.reference}: new task - {row['title']}",
+            f"A professional challenge needs you: {row['title']} (case {challenge.subject_reference}).{due_text}",
         )
-        open_rows[uuid] = row
-    return [row for row in open_rows.values() if row.status == "open"]
+
+
+def _stage_of(spiff_task) -> int:
+    return int(spiff_task.task_spec.extensions.get("properties", {}).get("stage", 0))
+
+
+def _lane_agency(session: Session, case: Case, side: str, data: dict[str, Any]) -> int:
+    if side == "partnership":  # the same for every task of the case: looked up once
+        if case.body_agency_id is None:
+            case.body_agency_id = lane_agency_id(session, case.challenge, side, data)
+        return case.body_agency_id
+    return lane_agency_id(session, case.challenge, side, data)
 
 
 def _write_notifications(session: Session, clock: Clock, case: Case) -> None:
     challenge = case.challenge
     for note in case.script_engine.notifications:
         try:
-            users = notifications.resolve(
-                session, challenge, case.version.lanes,
-                lambda side, data=note["data"]: lane_agency_id(session, challenge, side, data),
+            who = notifications.resolve(
+                challenge, case.version.lanes,
+                lambda side, data=note["data"]: _lane_agency(session, case, side, data),
                 note["to"], note["waiting"], clock.now(),
             )
         except ValueError as exc:
             raise StepFailed(str(exc)) from exc
-        count = notifications.queue(session, clock, challenge, users, note["subject"], note["message"])
+        count = notifications.queue(session, clock, challenge, who, note["subject"], note["message"])
         case.note(clock, "notified", subject=note["subject"], to=note["to"], recipients=count)
     case.script_engine.notifications.clear()
 
 
-def _update_stage(session: Session, clock: Clock, case: Case, open_rows: list[Task]) -> None:
+def _update_stage(session: Session, clock: Clock, case: Case, ready: dict[str, Any]) -> None:
+    """The case is at the highest stage of its open tasks."""
     challenge = case.challenge
-    stages = [row.stage for row in open_rows]
+    stages = [_stage_of(task) for uuid, task in ready.items() if uuid not in case.closed]
     if stages and max(stages) != challenge.current_stage:
-        previous, challenge.current_stage = challenge.current_stage, max(stages)
+        previous = challenge.current_stage
+        set_committed_value(challenge, "current_stage", max(stages))  # written by _save
         case.note(clock, "stage_entered", stage=challenge.current_stage, previous=previous)
         if previous > 0:  # the referrer needs no word that their own new challenge is at stage 1
             word = stage_word(case.version)
             notifications.queue(
-                session, clock, challenge, [challenge.referrer],
+                session, clock, challenge, notifications.user(challenge.referrer_id),
                 f"{challenge.reference}: now at {word} {challenge.current_stage}",
                 f"Your professional challenge about case {challenge.subject_reference} has moved from {word} "
                 f"{previous} to {word} {challenge.current_stage}. Open it to see the record of each {word}.",
@@ -275,8 +329,9 @@ def _close_if_finished(session: Session, clock: Clock, case: Case, actor: User |
     if case.workflow.is_completed() and challenge.status == "open":
         last = case.workflow.last_task
         data = last.data if last is not None else {}
-        challenge.status = "closed"
-        challenge.outcome = data.get("outcome") or "closed"
-        challenge.closed_at = clock.now()
+        # Written by _save with the rest of the row.
+        set_committed_value(challenge, "status", "closed")
+        set_committed_value(challenge, "outcome", data.get("outcome") or "closed")
+        set_committed_value(challenge, "closed_at", clock.now())
         case.note(clock, "challenge_closed", actor=actor, outcome=challenge.outcome, stage=challenge.current_stage)
         _write_events(session, case)

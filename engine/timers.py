@@ -60,6 +60,7 @@ def fire_batch(session: Session, clock: Clock, limit: int = 100, measure: bool =
                     result.lateness.append((due, clock.now()))
             except StepFailed as exc:
                 savepoint.rollback()
+                session.expire(challenge)  # what the failed step set on it is read again from the database
                 # Not kept; noted, and tried again later rather than every second.
                 log.error("timer step failed for challenge %s: %s", challenge.id, exc)
                 challenge.next_timer_due = clock.now() + RETRY_AFTER_FAILURE
