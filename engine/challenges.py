@@ -21,7 +21,7 @@ from .calendar import WorkingCalendar
 from .clock import Clock
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from .models import Agency, Challenge, Membership, Partnership, Task, User
-from .procedures import current_version, raise_form
+from .procedures import current_version, raise_form, version_of
 from .runtime import advance, calendar_for, catch_up, open_case, record, start_case
 
 RAISED_AT_AHEAD = timedelta(days=366)
@@ -257,7 +257,7 @@ def complete_task(session: Session, clock: Clock, user: User, task_id: int, answ
     task = _task_to_complete(session, user, task_id)
     _check_open(task, user)
     challenge = task.challenge
-    schema = challenge.procedure_version.forms[task.form]
+    schema = version_of(session, challenge).forms[task.form]
     calendar = calendar_for(challenge)
     answers = forms.validate(schema, answers, today=calendar.local_day(clock.now()))
     _check_agency_choices(session, challenge, schema, answers)

@@ -4,11 +4,26 @@ from __future__ import annotations
 
 import smtplib
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from email.message import EmailMessage
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Insert, Integer, Select, String, bindparam, func, insert, literal, or_, select, union, update
+from sqlalchemy import (
+    Insert,
+    Integer,
+    Select,
+    String,
+    bindparam,
+    false,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    union,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from .clock import Clock
@@ -29,13 +44,8 @@ def _outbox(who) -> Insert:
     )
     columns = ("challenge_id", "user_id", "email", "subject", "body", "created_at", "email_status", "attempts",
                "next_attempt_at")
-    return insert(Notification.__table__).from_select(columns, rows)
-
-
-# Built once: the two kinds of recipients every step names, so each write costs only its execution.
-_TO_USER = _outbox(User.id == bindparam("user_id"))
-_TO_LANE = _outbox(User.id.in_(select(Membership.user_id).where(
-    Membership.role == bindparam("role"), Membership.agency_id == bindparam("agency_id"))))
+    # An INSERT's row count is kept only on request (UPDATE and DELETE keep theirs anyway).
+    return insert(Notification.__table__).from_select(columns, rows).execution_options(preserve_rowcount=True)
 
 
 @dataclass(frozen=True)
@@ -54,37 +64,29 @@ def queue(session: Session, clock: Clock, challenge: Challenge | None, recipient
     return session.execute(recipients.statement, params).rowcount
 
 
-def user(user_id: int) -> Recipients:
-    return Recipients(_TO_USER, {"user_id": user_id})
-
-
-def lane_holders(role: str, agency_id: int) -> Recipients:
-    """Everyone holding `role` in `agency_id`: who an unclaimed task of that lane waits on."""
-    return Recipients(_TO_LANE, {"role": role, "agency_id": agency_id})
-
-
-def involved(challenge: Challenge, now: datetime) -> list[Select]:
+def _involved() -> list[Select]:
     """The referrer, everyone who claimed or completed a task, whoever the open tasks wait on, and whoever a
     task that lapsed just now waited on (the claimer of a claimed task; everyone holding the lane of an
     unclaimed one)."""
-    of_case = Task.challenge_id == challenge.id
+    of_case = Task.challenge_id == bindparam("case_id")
     holding = (
         select(Membership.user_id)
         .join(Task, (Task.role == Membership.role) & (Task.agency_id == Membership.agency_id))
         .where(of_case, Task.claimed_by_id.is_(None),
-               or_(Task.status == "open", (Task.status == "cancelled") & (Task.closed_at == now)))
+               or_(Task.status == "open",
+                   (Task.status == "cancelled") & (Task.closed_at == bindparam("now", type_=UTCDateTime))))
     )
     return [
-        select(literal(challenge.referrer_id, Integer)),
+        select(bindparam("referrer_id", type_=Integer)),
         select(Task.claimed_by_id).where(of_case, Task.claimed_by_id.is_not(None)),
         select(Task.completed_by_id).where(of_case, Task.completed_by_id.is_not(None)),
         holding,
     ]
 
 
-def waiting_on(challenge: Challenge, task_uuids: list[str]) -> list[Select]:
+def _waiting_on() -> list[Select]:
     """Who the given tasks wait on: the claimer of a claimed one, everyone holding the lane of an unclaimed one."""
-    tasks = (Task.challenge_id == challenge.id, Task.task_uuid.in_(task_uuids))
+    tasks = (Task.challenge_id == bindparam("case_id"), Task.task_uuid.in_(bindparam("uuids", expanding=True)))
     return [
         select(Task.claimed_by_id).where(*tasks, Task.claimed_by_id.is_not(None)),
         select(Membership.user_id)
@@ -93,30 +95,60 @@ def waiting_on(challenge: Challenge, task_uuids: list[str]) -> list[Select]:
     ]
 
 
-def resolve(challenge: Challenge, lanes: dict, lane_agency, to: list[str], waiting: list[str],
-            now: datetime) -> Recipients:
-    """Turn a diagram's recipients into one query of user ids: "referrer", "involved", "current" (whoever the
-    tasks open when the script ran wait on), or "lane:<name>" (everyone holding that lane's role on its side)."""
+@lru_cache(maxsize=256)
+def _statement(shape: tuple[str, ...]) -> Insert:
+    """The outbox statement for recipients of these kinds, in this order, built once per shape (a diagram's
+    notify calls have a handful of shapes); the values are parameters, numbered by position."""
     parts: list[Select] = []
+    for n, kind in enumerate(shape):
+        if kind == "user":
+            parts.append(select(bindparam(f"user_{n}", type_=Integer)))
+        elif kind == "involved":
+            parts.extend(_involved())
+        elif kind == "current":
+            parts.extend(_waiting_on())
+        elif kind == "lane":
+            parts.append(select(Membership.user_id).where(
+                Membership.role == bindparam(f"role_{n}", type_=String),
+                Membership.agency_id == bindparam(f"agency_{n}", type_=Integer)))
+    if not parts:
+        return _outbox(false())
+    return _outbox(User.id.in_(parts[0] if len(parts) == 1 else union(*parts)))
+
+
+def user(user_id: int) -> Recipients:
+    return Recipients(_statement(("user",)), {"user_0": user_id})
+
+
+def lane_holders(role: str, agency_id: int) -> Recipients:
+    """Everyone holding `role` in `agency_id`: who an unclaimed task of that lane waits on."""
+    return Recipients(_statement(("lane",)), {"role_0": role, "agency_0": agency_id})
+
+
+def resolve(challenge: Challenge, lanes: dict, lane_agency, to: list[str], waiting: list[str]) -> Recipients:
+    """Turn a diagram's recipients into one outbox statement: "referrer", "involved", "current" (whoever the
+    tasks open when the script ran wait on), or "lane:<name>" (everyone holding that lane's role on its side)."""
+    shape: list[str] = []
+    params: dict[str, Any] = {"case_id": challenge.id, "referrer_id": challenge.referrer_id, "uuids": waiting}
     for target in to:
+        n = len(shape)
         if target == "referrer":
-            parts.append(select(literal(challenge.referrer_id, Integer)))
+            shape.append("user")
+            params[f"user_{n}"] = challenge.referrer_id
         elif target == "involved":
-            parts.extend(involved(challenge, now))
+            shape.append("involved")
         elif target == "current":
             if waiting:
-                parts.extend(waiting_on(challenge, waiting))
+                shape.append("current")
         elif target.startswith("lane:"):
             lane = target.removeprefix("lane:")
             if lane not in lanes:
                 raise ValueError(f"notify names lane {lane!r}, which the lane map does not have")
-            role, agency_id = lanes[lane]["role"], lane_agency(lanes[lane]["side"])
-            parts.append(select(Membership.user_id).where(Membership.role == role, Membership.agency_id == agency_id))
+            shape.append("lane")
+            params[f"role_{n}"], params[f"agency_{n}"] = lanes[lane]["role"], lane_agency(lanes[lane]["side"])
         else:
             raise ValueError(f"notify cannot send to {target!r}: use referrer, involved, current or lane:<name>")
-    if not parts:
-        return Recipients(_outbox(literal(False)), {})
-    return Recipients(_outbox(User.id.in_(parts[0] if len(parts) == 1 else union(*parts))), {})
+    return Recipients(_statement(tuple(shape)), params)  # parameters a shape does not use are ignored
 
 
 @dataclass

@@ -8,15 +8,18 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from jsonschema.exceptions import SchemaError
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, func, inspect, select
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from .clock import Clock
 from .forms import check_schema
-from .models import Partnership, ProcedureVersion
+from .models import Challenge, Partnership, ProcedureVersion
 from .roles import ROLES, SIDES, valid_side
 from .spiff import CLOCKED_TIMERS, InvalidProcedure, cached_procedure, parse_procedure
 
@@ -167,6 +170,32 @@ def current_version(session: Session, partnership_id: int) -> ProcedureVersion |
     if partnership is None or partnership.current_version_id is None:
         return None
     return session.get(ProcedureVersion, partnership.current_version_id)
+
+
+# A published version is never changed or deleted (publishing other content makes another row), so each process
+# reads a version once per database and hands each session a copy: the ORM's pattern for objects kept in a
+# cache, merge(load=False).
+_published: WeakKeyDictionary[Engine, dict[int, ProcedureVersion]] = WeakKeyDictionary()
+
+
+def version_of(session: Session, challenge: Challenge) -> ProcedureVersion:
+    """The challenge's procedure version, put in the session without a query once this process has read it, so
+    `challenge.procedure_version` needs none either."""
+    version_id = challenge.procedure_version_id
+    version = session.identity_map.get(identity_key(ProcedureVersion, version_id))
+    if version is None:
+        published = _published.setdefault(session.get_bind(), {})
+        cached = published.get(version_id)
+        if cached is None:
+            version = session.get(ProcedureVersion, version_id)
+            columns = {attr.key: getattr(version, attr.key) for attr in inspect(ProcedureVersion).column_attrs}
+            cached = ProcedureVersion(**columns)
+            make_transient_to_detached(cached)
+            published[version_id] = cached
+        else:
+            version = session.merge(cached, load=False)
+    set_committed_value(challenge, "procedure_version", version)
+    return version
 
 
 def specs_of(version: ProcedureVersion) -> tuple[Any, dict[str, Any]]:

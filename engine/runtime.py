@@ -153,6 +153,7 @@ def advance(session: Session, clock: Clock, case: Case, actor: User | None = Non
     """Run the procedure until it waits for people or time, then write back everything that changed."""
     _run(session, clock, case)
     _close_if_finished(session, clock, case, actor)
+    _write_events(session, case)
     _save(session, case.challenge, state=dump_workflow(case.workflow), next_timer_due=next_timer_due(case.workflow))
 
 
@@ -173,8 +174,11 @@ def _save(session: Session, challenge: Challenge, **changes: Any) -> None:
 
 
 def catch_up(session: Session, clock: Clock, case: Case) -> None:
-    """Fire whatever fell due before a person acts, so the act lands on the case as it stands now."""
-    _run(session, clock, case)
+    """Fire whatever fell due before a person acts, so the act lands on the case as it stands now. A saved case
+    is settled (it waits for people or time), so only a timer already due can move it."""
+    due = next_timer_due(case.workflow)
+    if due is not None and due <= clock.now():
+        _run(session, clock, case)
 
 
 def _ready_tasks(case: Case) -> dict[str, Any]:
@@ -197,7 +201,6 @@ def _run(session: Session, clock: Clock, case: Case) -> None:
         _sync_tasks(session, clock, case, ready)
         _update_stage(session, clock, case, ready)
         _write_notifications(session, clock, case)  # recipients are found with queries over the rows just written
-        _write_events(session, case)
         case.synced = frozenset(ready)
 
     try:
@@ -210,7 +213,8 @@ def _run(session: Session, clock: Clock, case: Case) -> None:
 
 
 def _write_events(session: Session, case: Case) -> None:
-    """The step's events in one multi-row insert, in the order they happened (ids keep that order)."""
+    """The step's events (every moment it passed through) in one multi-row insert, in the order they happened
+    (ids keep that order)."""
     if not case.events:
         return
     rows = [{**{k: v for k, v in e.items() if k != "task"}, "task_id": e["task"].id if e["task"] else e["task_id"]}
@@ -297,7 +301,7 @@ def _write_notifications(session: Session, clock: Clock, case: Case) -> None:
             who = notifications.resolve(
                 challenge, case.version.lanes,
                 lambda side, data=note["data"]: _lane_agency(session, case, side, data),
-                note["to"], note["waiting"], clock.now(),
+                note["to"], note["waiting"],
             )
         except ValueError as exc:
             raise StepFailed(str(exc)) from exc
@@ -334,4 +338,3 @@ def _close_if_finished(session: Session, clock: Clock, case: Case, actor: User |
         set_committed_value(challenge, "outcome", data.get("outcome") or "closed")
         set_committed_value(challenge, "closed_at", clock.now())
         case.note(clock, "challenge_closed", actor=actor, outcome=challenge.outcome, stage=challenge.current_stage)
-        _write_events(session, case)

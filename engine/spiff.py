@@ -248,7 +248,8 @@ class ChallengeScriptEngine(PythonScriptEngine):
         waiting, data = [], {}
         if getattr(self, "_running", None) is not None:
             top = self._running.workflow.top_workflow
-            waiting = [str(t.id) for t in top.get_tasks(state=TaskState.READY, manual=True)]
+            if "current" in recipients:
+                waiting = [str(t.id) for t in top.get_tasks(state=TaskState.READY, manual=True)]
             data = dict(self._running.data)  # lanes whose agency is chosen at run time read it from here
         self.notifications.append(
             {"to": recipients, "subject": str(subject), "message": str(message), "waiting": waiting, "data": data}

@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload, undefer
 
 from .clock import Clock
 from .errors import StepFailed
 from .models import Challenge
+from .procedures import version_of
 from .runtime import advance, open_case, record
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,8 @@ class BatchResult:
 def _due(clock: Clock, limit: int, locking: bool):
     query = (
         select(Challenge)
+        # Every due case is moved, so its state comes with it; the handful of partnerships once per batch.
+        .options(undefer(Challenge.state), selectinload(Challenge.partnership))
         .where(Challenge.next_timer_due.is_not(None), Challenge.next_timer_due <= clock.now())
         .order_by(Challenge.next_timer_due)
         .limit(limit)
@@ -53,6 +56,7 @@ def fire_batch(session: Session, clock: Clock, limit: int = 100, measure: bool =
             due = challenge.next_timer_due
             savepoint = session.begin_nested()
             try:
+                version_of(session, challenge)
                 advance(session, clock, open_case(challenge, clock))
                 savepoint.commit()
                 result.moved += 1
