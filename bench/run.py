@@ -33,7 +33,7 @@ from engine.challenges import complete_task  # noqa: E402
 from engine.clock import MovableClock  # noqa: E402
 from engine.db import make_engine, make_sessions  # noqa: E402
 from engine.demo import load_demo  # noqa: E402
-from engine.models import Base, Challenge, Task, User  # noqa: E402
+from engine.models import Base, Challenge, Event, Task, User  # noqa: E402
 from engine.runtime import open_case  # noqa: E402
 from engine.spiff import SERIALIZER, ChallengeScriptEngine, run_engine  # noqa: E402
 from engine.timers import fire_batch  # noqa: E402
@@ -165,10 +165,16 @@ def timer_lateness(sessions, seconds: float, count: int = 600) -> tuple[float, f
     return statistics.median(late), percentile(late, 99), len(late)
 
 
-def timer_throughput(sessions) -> tuple[float, int]:
-    """Every remaining due case at once: cases moved per second by one worker."""
+def timers_fired(sessions) -> int:
+    """Timer firings recorded so far: each is a `timer_fired` event, written with the step that fired it."""
+    with sessions() as s:
+        return s.scalar(select(func.count(Event.id)).where(Event.kind == "timer_fired"))
+
+
+def timer_throughput(sessions) -> tuple[float, float, int]:
+    """Every remaining due case at once, one worker: timer firings and cases moved per second."""
     clock = MovableClock(datetime.now(UTC))
-    moved = 0
+    moved, fired_before = 0, timers_fired(sessions)
     started = time.perf_counter()
     with sessions() as s:
         while True:
@@ -176,15 +182,17 @@ def timer_throughput(sessions) -> tuple[float, int]:
             moved += batch.moved
             if batch.moved + batch.failed == 0:
                 break
-    return moved / (time.perf_counter() - started), moved
+    elapsed = time.perf_counter() - started
+    return (timers_fired(sessions) - fired_before) / elapsed, moved / elapsed, moved
 
 
 def timer_throughput_processes(sessions, url: str, due: int, workers: int = 4) -> float:
-    """`due` freshly overdue cases, then `workers` timer-worker processes (the deployment's shape): cases moved
-    per second from start to the last one."""
+    """`due` freshly overdue cases, then `workers` timer-worker processes (the deployment's shape): timer firings
+    per second from start to the last case moved."""
     with sessions() as s:
         source = template(s, raised_for_one_missed_deadline(datetime.now(UTC).replace(microsecond=0)))
         clone(s, source, due - 1)
+    fired_before = timers_fired(sessions)
     env = {**os.environ, "DATABASE_URL": url}
     root = Path(__file__).resolve().parent.parent
     started = time.perf_counter()
@@ -202,7 +210,7 @@ def timer_throughput_processes(sessions, url: str, due: int, workers: int = 4) -
             proc.terminate()
         for proc in procs:
             proc.wait(timeout=30)
-    return due / elapsed
+    return (timers_fired(sessions) - fired_before) / elapsed
 
 
 def my_tasks_latency(sessions, runs: int = 200) -> tuple[float, float, int]:
@@ -229,7 +237,7 @@ def run(kind: str, total: int, due: int, tmp: Path) -> dict:
     result["floor_per_s"] = engine_floor(sessions, 300)
     result["ratio"] = result["persisted_per_s"] / result["floor_per_s"]
     result["late_p50_s"], result["late_p99_s"], result["late_n"] = timer_lateness(sessions, 6.0)
-    result["firings_per_s"], result["fired"] = timer_throughput(sessions)
+    result["firings_per_s"], result["cases_per_s"], result["fired"] = timer_throughput(sessions)
     result["firings_4proc_per_s"] = timer_throughput_processes(sessions, url, due) if kind == "postgres" else 0.0
     db.dispose()
     return result
@@ -254,9 +262,10 @@ def main() -> None:
         ("timer lateness median (s)", "late_p50_s", "{:.3f}"),
         ("timer lateness p99 (s) (target <= 1)", "late_p99_s", "{:.3f}"),
         ("cases measured for lateness", "late_n", "{}"),
-        ("due cases moved / s, one worker (2 timers each)", "firings_per_s", "{:.0f}"),
-        ("cases fired in that run", "fired", "{:,}"),
-        ("due cases moved / s, 4 worker processes", "firings_4proc_per_s", "{:.0f}"),
+        ("timer firings / s, one worker (target >= 500)", "firings_per_s", "{:.0f}"),
+        ("due cases moved / s, one worker", "cases_per_s", "{:.0f}"),
+        ("due cases moved in that run", "fired", "{:,}"),
+        ("timer firings / s, 4 worker processes", "firings_4proc_per_s", "{:.0f}"),
         ("My tasks p50 (ms)", "my_tasks_p50_ms", "{:.2f}"),
         ("My tasks p95 (ms) (target < 10)", "my_tasks_p95_ms", "{:.2f}"),
     ]

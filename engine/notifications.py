@@ -61,7 +61,7 @@ def queue(session: Session, clock: Clock, challenge: Challenge | None, recipient
     """One outbox row per distinct active recipient, in one statement. Returns how many were queued."""
     params = {**recipients.params, "challenge_id": challenge.id if challenge else None, "subject": subject,
               "body": body, "now": clock.now()}
-    return session.execute(recipients.statement, params).rowcount
+    return session.connection().execute(recipients.statement, params).rowcount
 
 
 def _involved() -> list[Select]:

@@ -34,7 +34,8 @@ from .spiff import (
 )
 from .spiff import InvalidProcedure as _InvalidProcedure
 
-# The statements of every step, built once (each use then costs only its execution).
+# The statements of every step, built once (each use then costs only its execution). They run on the session's
+# connection, inside its transaction, without flushing the session first.
 _tasks, _challenges = Task.__table__, Challenge.__table__
 _OPEN_TASKS = insert(_tasks).returning(_tasks.c.id, sort_by_parameter_order=True)
 _CANCEL_TASKS = (
@@ -164,9 +165,11 @@ def _save(session: Session, challenge: Challenge, **changes: Any) -> None:
     for column, value in changes.items():
         set_committed_value(challenge, column, value)
     read, values = challenge.version, {c: getattr(challenge, c) for c in _SAVED_COLUMNS}
-    with session.no_autoflush:  # other changes to the row (a new challenge's reference) follow at commit
-        result = session.execute(_SAVE_CASE, {"case_id": challenge.id, "read_version": read,
-                                              "new_version": read + 1, **{f"new_{c}": v for c, v in values.items()}})
+    # On the session's connection, so nothing is flushed first: other changes to the row (a new challenge's
+    # reference) follow at commit, conditional on the version written here.
+    result = session.connection().execute(_SAVE_CASE, {"case_id": challenge.id, "read_version": read,
+                                                       "new_version": read + 1,
+                                                       **{f"new_{c}": v for c, v in values.items()}})
     if result.rowcount != 1:
         raise StaleDataError(f"challenge {challenge.id} changed since it was read")
     for column, value in {**values, "version": read + 1}.items():
@@ -219,7 +222,7 @@ def _write_events(session: Session, case: Case) -> None:
         return
     rows = [{**{k: v for k, v in e.items() if k != "task"}, "task_id": e["task"].id if e["task"] else e["task_id"]}
             for e in case.events]
-    session.execute(_WRITE_EVENTS, rows)
+    session.connection().execute(_WRITE_EVENTS, rows)
     case.events.clear()
 
 
@@ -236,7 +239,8 @@ def _sync_tasks(session: Session, clock: Clock, case: Case, ready: dict[str, Any
     challenge, now = case.challenge, clock.now()
     gone = [uuid for uuid in case.synced if uuid not in ready and uuid not in case.closed]
     if gone:
-        cancelled = session.execute(_CANCEL_TASKS, {"case_id": challenge.id, "uuids": gone, "now": now}).all()
+        cancelled = session.connection().execute(
+            _CANCEL_TASKS, {"case_id": challenge.id, "uuids": gone, "now": now}).all()
         for row in cancelled:
             case.note(clock, "task_cancelled", task_id=row.id, title=row.title, stage=row.stage)
             loaded = session.identity_map.get(identity_key(Task, row.id))
@@ -269,7 +273,7 @@ def _sync_tasks(session: Session, clock: Clock, case: Case, ready: dict[str, Any
         ))
     if not rows:
         return
-    ids = session.execute(_OPEN_TASKS, rows).scalars().all()
+    ids = session.connection().execute(_OPEN_TASKS, rows).scalars().all()
     for task_id, row in zip(ids, rows, strict=True):
         due = row["due_at"]
         case.note(clock, "task_opened", task_id=task_id, title=row["title"], stage=row["stage"], lane=row["lane"],

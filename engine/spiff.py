@@ -62,6 +62,7 @@ def _fires(my_task, value: str) -> bool:
     moment = _firing_moment(my_task)
     if moment is not None and TimerEventDefinition.get_datetime(value) <= moment:
         my_task._set_internal_data(event_fired=True)
+        my_task.workflow.top_workflow.script_engine.timer_fired = True
     return my_task._get_internal_data("event_fired", False)
 
 
@@ -110,6 +111,7 @@ class ClockedCycle(CycleTimerEventDefinition):
                 event_value["next"] = (next_event + timedelta(seconds=event_value["duration"])).isoformat()
                 event_value["cycles"] -= 1
                 ready = True
+                my_task.workflow.top_workflow.script_engine.timer_fired = True
         else:
             my_task.internal_data.pop("event_value", None)
             my_task.internal_data["event_fired"] = True
@@ -202,6 +204,8 @@ class ChallengeScriptEngine(PythonScriptEngine):
         self.calendar = calendar
         # While catching up on overdue timers the case lives at each timer's due moment in turn.
         self.at: datetime | None = None
+        # Set when a timer fires: the engine then has steps to run that only a refresh of timers made ready.
+        self.timer_fired = False
         self._running = None
         self.notifications: list[dict[str, Any]] = []
         functions = {
@@ -368,9 +372,13 @@ def new_workflow(spec, subprocess_specs, script_engine: ChallengeScriptEngine) -
 
 
 def _settle(workflow: BpmnWorkflow, did_complete_task) -> None:
+    """Run engine steps until none is ready. do_engine_steps runs them until none is left, then refreshes the
+    timers; only a timer firing in that refresh leaves more to run (so no walk of the task tree to find out)."""
+    engine: ChallengeScriptEngine = workflow.script_engine
     for _ in range(200):
+        engine.timer_fired = False
         workflow.do_engine_steps(did_complete_task=did_complete_task)
-        if not workflow.get_tasks(state=TaskState.READY, manual=False):
+        if not engine.timer_fired:
             return
     raise RuntimeError("the procedure did not settle after 200 engine rounds (a loop with no waiting step?)")
 

@@ -221,6 +221,34 @@ def test_a_timer_step_that_fails_is_not_kept_and_is_retried_later(session, clock
     assert not session.scalars(select(Event).where(Event.kind == "timer_fired")).all()
 
 
+def test_a_failing_case_in_a_batch_is_set_aside_and_the_cases_around_it_still_move(session, clock, testshire):
+    # Raised on a version whose deadline works, then on one whose deadline script fails, then on the good one
+    # again: one batch holds all three, the failing one in the middle.
+    partnership, _, _ = testshire
+    good = publish_failing(session, clock, partnership, "fine = True", when_late='notify("involved", "Late", "x")')
+    first = raise_in(session, clock, testshire)
+    publish_failing(session, clock, partnership, "fine = True", when_late="ratio = 1 / 0")
+    failing = raise_in(session, clock, testshire)
+    publish_failing(session, clock, partnership, "fine = True", when_late='notify("involved", "Late", "x")')
+    last = raise_in(session, clock, testshire)
+    assert first.procedure_version_id == last.procedure_version_id == good.id != failing.procedure_version_id
+    before = snapshot(session, failing.id)
+
+    clock.set(datetime(2026, 12, 23, 17, 0, 1, tzinfo=UTC))
+    assert fire_due_timers(session, clock) == 2
+
+    session.expire_all()
+    for moved in (first, last):
+        kinds = session.scalars(select(Event.kind).where(Event.challenge_id == moved.id)).all()
+        assert kinds.count("timer_fired") == 1 and "notified" in kinds
+        assert session.get(Challenge, moved.id).status == "closed"
+    kept = session.get(Challenge, failing.id)
+    assert kept.state == before["challenge"][5]
+    assert kept.next_timer_due == clock.now() + RETRY_AFTER_FAILURE
+    assert session.scalars(select(Event.kind).where(Event.challenge_id == failing.id,
+                                                    Event.id.not_in(before["events"]))).all() == ["timer_failed"]
+
+
 # --- events are append-only ---------------------------------------------------------------------------------------
 
 @pytest.fixture
