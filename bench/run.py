@@ -82,6 +82,11 @@ def build(sessions, total: int, due: int) -> dict:
         clone(s, overdue, due)
         seconds = time.perf_counter() - started
         count = s.scalar(select(func.count(Challenge.id)))
+    # A database that grew to this size has planner statistics (PostgreSQL's autovacuum keeps them); one just
+    # bulk-loaded has none until this, and plans as if its tables were empty.
+    with sessions() as s:
+        s.connection().exec_driver_sql("ANALYZE")
+        s.commit()
     return {"challenges": count, "build_s": seconds, "now": now, "waiting_id": waiting.id}
 
 
