@@ -30,6 +30,7 @@ from .spiff import (
     load_workflow,
     new_workflow,
     next_timer_due,
+    ready_tasks,
     run_engine,
 )
 from .spiff import InvalidProcedure as _InvalidProcedure
@@ -189,15 +190,19 @@ def _ready_tasks(case: Case) -> dict[str, Any]:
     return {str(t.id): t for t in case.workflow.get_tasks(state=TaskState.READY, manual=True)}
 
 
+def _ready_now(case: Case) -> frozenset[str]:
+    return frozenset(str(task.id) for task in ready_tasks(case.workflow, manual=True))
+
+
 def _run(session: Session, clock: Clock, case: Case) -> None:
     if case.synced is None:
-        case.synced = frozenset(_ready_tasks(case))  # as loaded: what the task rows already say
+        case.synced = _ready_now(case)  # as loaded: what the task rows already say
 
     def write_back_round() -> None:
         # After each moment the case passes through: what fired, what opened and closed, where it now stands.
-        ready = _ready_tasks(case)
-        if frozenset(ready) == case.synced and not case.fired_timers and not case.script_engine.notifications:
+        if _ready_now(case) == case.synced and not case.fired_timers and not case.script_engine.notifications:
             return  # nothing happened at this moment; the rows are already right
+        ready = _ready_tasks(case)
         for fired in case.fired_timers:
             case.note(clock, "timer_fired", **fired)
         case.fired_timers.clear()

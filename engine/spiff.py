@@ -371,6 +371,13 @@ def new_workflow(spec, subprocess_specs, script_engine: ChallengeScriptEngine) -
     return BpmnWorkflow(spec, subprocess_specs, script_engine=script_engine)
 
 
+def ready_tasks(workflow: BpmnWorkflow, manual: bool) -> list:
+    """The READY tasks, people's (`manual`) or the engine's, read from each workflow's own table of its tasks
+    rather than by walking the task tree; in no particular order."""
+    return [task for wf in (workflow, *workflow.subprocesses.values()) for task in wf.tasks.values()
+            if task.state == TaskState.READY and task.task_spec.manual == manual]
+
+
 def _settle(workflow: BpmnWorkflow, did_complete_task) -> None:
     """Run engine steps until none is ready. do_engine_steps runs them until none is left, then refreshes the
     timers; only a timer firing in that refresh leaves more to run (so no walk of the task tree to find out)."""
@@ -396,7 +403,7 @@ def run_engine(workflow: BpmnWorkflow, did_complete_task=None, after_round=None)
         for _ in range(1000):
             due = next_timer_due(workflow)
             engine.at = due if due is not None and due <= real_now else None
-            if engine.at is None and not workflow.get_tasks(state=TaskState.READY, manual=False):
+            if engine.at is None and not ready_tasks(workflow, manual=False):
                 return  # nothing due and nothing ready: the case waits (its timers were armed when created)
             _settle(workflow, did_complete_task)
             if after_round is not None:
