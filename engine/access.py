@@ -86,21 +86,3 @@ def my_tasks(session: Session, user: User, limit: int = MY_TASKS_PAGE) -> list[T
 def visible_challenges(session: Session, user: User, limit: int = 200) -> list[Challenge]:
     query = select(Challenge).where(sees_challenge(user.id)).order_by(Challenge.raised_at.desc()).limit(limit)
     return list(session.scalars(query))
-
-
-def eligible_users(session: Session, role: str, agency_id: int) -> list[User]:
-    query = (
-        select(User)
-        .join(Membership, Membership.user_id == User.id)
-        .where(Membership.role == role, Membership.agency_id == agency_id, User.active.is_(True))
-        .order_by(User.id)
-    )
-    return list(session.scalars(query))
-
-
-def task_holders(session: Session, task: Task) -> list[User]:
-    """Who a task is waiting on: its claimer once claimed, else everyone who may claim it."""
-    if task.claimed_by_id is not None:
-        return [session.get(User, task.claimed_by_id)]
-    return eligible_users(session, task.role, task.agency_id)
-

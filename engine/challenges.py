@@ -266,8 +266,8 @@ def complete_task(session: Session, clock: Clock, user: User, task_id: int, answ
         now = clock.now()
         completed = dict(status="completed", claimed_by_id=user.id, claimed_at=task.claimed_at or now,
                          completed_by_id=user.id, completed_at=now, closed_at=now, data=answers)
-        result = session.connection().execute(_COMPLETE, {"task_id": task.id, "user_id": user.id,
-                                             "claimed": completed["claimed_at"], "now": now, "answers": answers})
+        result = session.connection().execute(_COMPLETE, {"task_id": task.id, "user_id": user.id, "now": now,
+                                                          "claimed": completed["claimed_at"], "answers": answers})
         if result.rowcount != 1:
             raise Conflict("Someone else completed or claimed this task a moment ago.")
         for column, value in completed.items():

@@ -194,6 +194,9 @@ def version_of(session: Session, challenge: Challenge) -> ProcedureVersion:
             published[version_id] = cached
         else:
             version = session.merge(cached, load=False)
+        # Held for the session's life (its identity map only holds objects weakly), so the next case of the
+        # same procedure in this session finds it there.
+        session.info.setdefault("procedure_versions", []).append(version)
     set_committed_value(challenge, "procedure_version", version)
     return version
 
