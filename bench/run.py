@@ -5,7 +5,8 @@ for each database, side by side:
 - persisted task completions per second (load, run, save state, task rows, events, outbox, commit) against the
   floor of the bare engine doing the same steps in memory with a JSON save/load each step, and the ratio;
 - timer firing: how late each case is moved after its due time with the worker running (median, p99), and how
-  many cases per second it moves when thousands are due at once;
+  many timers fire per second when thousands are due at once (one worker; on PostgreSQL also 2 and 4 worker
+  processes);
 - "My tasks" query latency for one user (median, p95).
 """
 
