@@ -259,7 +259,7 @@ def run(kind: str, total: int, due: int, tmp: Path) -> dict:
     result["firings_per_s"], result["cases_per_s"], result["fired"] = timer_throughput(sessions)
     for workers in (2, 4):
         result[f"firings_{workers}proc_per_s"] = (timer_throughput_processes(sessions, url, due, workers)
-                                                  if kind == "postgres" else 0.0)
+                                                  if kind == "postgres" else None)  # PostgreSQL's deployment
     db.dispose()
     return result
 
@@ -293,7 +293,7 @@ def main() -> None:
     ]
     print(f"{'':52}" + "".join(f"{r['db']:>14}" for r in results))
     for label, key, fmt in rows:
-        print(f"{label:52}" + "".join(f"{fmt.format(r[key]):>14}" for r in results))
+        print(f"{label:52}" + "".join(f"{'-' if r[key] is None else fmt.format(r[key]):>14}" for r in results))
 
 
 if __name__ == "__main__":
