@@ -253,7 +253,7 @@ class ChallengeScriptEngine(PythonScriptEngine):
         if getattr(self, "_running", None) is not None:
             top = self._running.workflow.top_workflow
             if "current" in recipients:
-                waiting = [str(t.id) for t in top.get_tasks(state=TaskState.READY, manual=True)]
+                waiting = [str(t.id) for t in ready_tasks(top, manual=True)]
             data = dict(self._running.data)  # lanes whose agency is chosen at run time read it from here
         self.notifications.append(
             {"to": recipients, "subject": str(subject), "message": str(message), "waiting": waiting, "data": data}
