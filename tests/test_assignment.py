@@ -68,6 +68,26 @@ def test_the_stage_1_respond_task_is_for_the_receiving_practitioner(session, use
     assert task_ids(access.my_tasks(session, user("police-practitioner"))) == [respond_task.id]
 
 
+def test_my_tasks_come_soonest_first_with_tasks_without_a_deadline_last_and_stop_at_the_page(
+        session, clock, user, police, respond_task):
+    """Three more challenges to Durham: a task with no deadline (a procedure may have one) goes last, whatever
+    its id; the rest by deadline, then by id; the page is cut at the limit."""
+    later = [raise_challenge(session, clock, user("csc-practitioner"), raise_answers(police.id))
+             for _ in range(3)]
+    tasks = {c.id: session.scalar(select(Task).where(Task.challenge_id == c.id)) for c in later}
+    undated, sooner, same_due = (tasks[c.id] for c in later)
+    undated.due_at = None
+    sooner.due_at = respond_task.due_at - timedelta(hours=1)
+    session.commit()
+    officer = user("police-practitioner")
+
+    lines = access.my_tasks(session, officer)
+
+    assert task_ids(lines) == [sooner.id, respond_task.id, same_due.id, undated.id]
+    assert lines[0].challenge_reference == later[1].reference and lines[0].agency_name == police.name
+    assert task_ids(access.my_tasks(session, officer, limit=2)) == [sooner.id, respond_task.id]
+
+
 @pytest.mark.parametrize("username", [
     "police-manager",  # the receiving agency, another role
     "police-head",

@@ -198,7 +198,8 @@ def challenge_events(challenge_id: int):
 @bp.get("/tasks")
 @token_required
 def my_tasks():
-    return jsonify({"tasks": [task_json(t) for t in access.my_tasks(db.session, g.user)]})
+    lines = access.my_tasks(db.session, g.user)
+    return jsonify({"tasks": [task_json(t) for t in access.tasks_by_id(db.session, [line.id for line in lines])]})
 
 
 @bp.get("/tasks/<int:task_id>")
