@@ -95,6 +95,8 @@ def my_tasks(session: Session, user: User, limit: int = MY_TASKS_PAGE) -> list[R
 
 def tasks_by_id(session: Session, ids: list[int]) -> list[Task]:
     """The tasks with these ids, in this order, with what a full description of each needs loaded."""
+    if not ids:
+        return []
     tasks = session.scalars(
         select(Task).where(Task.id.in_(ids))
         .options(selectinload(Task.challenge), selectinload(Task.agency), selectinload(Task.claimed_by),
