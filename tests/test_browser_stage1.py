@@ -36,7 +36,10 @@ def test_practitioner_raises_and_receiving_practitioner_completes_stage_1(live_a
         # A police practitioner sees it, claims it and responds.
         log_in(page, base, "police-practitioner")
         row = page.locator("tr", has_text="Stage 1: respond to the challenge")
-        assert "Mon 21 Dec 2026, 17:00" in row.inner_text()
+        line = row.inner_text()
+        # Due, task, challenge reference, case, agency and claim, as My tasks lists them.
+        assert "Mon 21 Dec 2026, 17:00" in line
+        assert "DAR-2026-" in line and "CH-2207" in line and "Durham Constabulary" in line and "Not yet" in line
         row.get_by_role("link", name="Stage 1: respond to the challenge").click()
         page.get_by_role("button", name="Claim it").click()
         assert "You have claimed this task." in page.content()
