@@ -8,7 +8,7 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from .models import Base
+from . import models  # noqa: F401  (the tables and the append-only guards on Session register on import)
 
 DEFAULT_URL = "sqlite:///instance/challenge.sqlite3"
 
@@ -43,10 +43,3 @@ def configure_sqlite(engine: Engine) -> None:
 def make_sessions(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
-
-def create_schema(engine: Engine) -> None:
-    Base.metadata.create_all(engine)
-
-
-def drop_schema(engine: Engine) -> None:
-    Base.metadata.drop_all(engine)
