@@ -48,21 +48,26 @@ from .sandbox import SAFE_BUILTINS, UnsafeScript, check
 # --- timers on our clock -------------------------------------------------------------------------------
 
 
+def _engine(my_task) -> ChallengeScriptEngine:
+    """The case's script engine: it holds the clock, the moment being caught up and whether a timer fired."""
+    return my_task.workflow.top_workflow.script_engine
+
+
 def _now(my_task) -> datetime:
-    return my_task.workflow.top_workflow.script_engine.now()
+    return _engine(my_task).now()
 
 
 def _firing_moment(my_task) -> datetime | None:
     """Timers fire only in the rounds run_engine holds at each due moment, in due order; in between (while
     the case runs at the real now) they are armed, never fired, so none can jump ahead of another."""
-    return my_task.workflow.top_workflow.script_engine.at
+    return _engine(my_task).at
 
 
 def _fires(my_task, value: str) -> bool:
     moment = _firing_moment(my_task)
     if moment is not None and TimerEventDefinition.get_datetime(value) <= moment:
         my_task._set_internal_data(event_fired=True)
-        my_task.workflow.top_workflow.script_engine.timer_fired = True
+        _engine(my_task).timer_fired = True
     return my_task._get_internal_data("event_fired", False)
 
 
@@ -111,7 +116,7 @@ class ClockedCycle(CycleTimerEventDefinition):
                 event_value["next"] = (next_event + timedelta(seconds=event_value["duration"])).isoformat()
                 event_value["cycles"] -= 1
                 ready = True
-                my_task.workflow.top_workflow.script_engine.timer_fired = True
+                _engine(my_task).timer_fired = True
         else:
             my_task.internal_data.pop("event_value", None)
             my_task.internal_data["event_fired"] = True
