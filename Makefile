@@ -14,8 +14,9 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The demo: PC_DEMO=1 loads the demo partnerships and keeps a generated secret key in instance/.
 run: install
-	$(BIN)/flask --app web serve
+	PC_DEMO=1 $(BIN)/flask --app web serve
 
 # Browser tests drive Debian's chromium; install it when it is missing and we may (root, as on CI).
 chromium:

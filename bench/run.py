@@ -221,7 +221,7 @@ def timer_throughput_processes(sessions, url: str, due: int, workers: int) -> fl
         source = template(s, raised_for_one_missed_deadline(now))
         ids, due_at = [source.id, *clone(s, source, due - 1)], source.next_timer_due
         set_next_due(s, ids, now + timedelta(days=3650))
-    env = {**os.environ, "DATABASE_URL": f"{url}?application_name=bench-timer-worker"}
+    env = {**os.environ, "DATABASE_URL": f"{url}?application_name=bench-timer-worker", "SECRET_KEY": "bench"}
     root = Path(__file__).resolve().parent.parent
     procs = [subprocess.Popen([sys.executable, "-m", "flask", "--app", "web", "timer-worker"], cwd=root, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(workers)]

@@ -15,14 +15,15 @@ from sqlalchemy.orm import Session, joinedload, undefer
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import forms
-from .access import can_act_on, can_view
+from . import access_log, forms
+from .access import can_act_on, can_view, visible_challenges
+from .access_log import Caller
 from .calendar import WorkingCalendar
 from .clock import Clock
-from .errors import Conflict, Forbidden, Invalid, NotFound
+from .errors import Conflict, Forbidden, Invalid, NotFound, StepFailed
 from .models import Agency, Challenge, Membership, Partnership, Task, User
 from .procedures import current_version, raise_form, version_of
-from .runtime import advance, calendar_for, catch_up, open_case, record, start_case
+from .runtime import advance, calendar_for, catch_up, open_case, record, set_aside, start_case
 
 RAISED_AT_AHEAD = timedelta(days=366)
 RAISED_AT_BEHIND = timedelta(days=366)
@@ -33,6 +34,13 @@ MASH_ADVICE = (
 )
 
 T = TypeVar("T")
+
+LARGEST_ID = 2**31 - 1  # ids are 32-bit on PostgreSQL
+
+
+def is_id(value: object) -> bool:
+    """Whether `value` can be one of our ids (a larger number would overflow the database's integer)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= LARGEST_ID
 
 
 def _transaction(session: Session, work: Callable[[], T]) -> T:
@@ -46,6 +54,19 @@ def _transaction(session: Session, work: Callable[[], T]) -> T:
         raise Conflict("Someone else changed this challenge at the same moment; reload and try again.") from None
     except BaseException:
         session.rollback()
+        raise
+
+
+def _setting_aside(session: Session, clock: Clock, challenge_id: int, actor: User, work: Callable[[], T],
+                   **data: Any) -> T:
+    """`_transaction`, and when the procedure itself fails the case is set aside (in a transaction of its own,
+    after the step's was rolled back) with the reason, for the business unit and the process owner to see."""
+    try:
+        return _transaction(session, work)
+    except StepFailed as exc:
+        challenge = session.get(Challenge, challenge_id)
+        set_aside(session, clock, challenge, str(exc), "step_failed", actor=actor, **data)
+        session.commit()
         raise
 
 
@@ -89,8 +110,8 @@ def raise_challenge(session: Session, clock: Clock, user: User, answers: dict[st
     raising = next((a for a in mine if a.id == answers.get("raising_agency_id")), None)
     if raising is None and "raising_agency_id" not in errors:
         errors["raising_agency_id"] = "Choose one of your own agencies."
-    receiving = session.get(Agency, answers["receiving_agency_id"]) if isinstance(
-        answers.get("receiving_agency_id"), int) else None
+    receiving = session.get(Agency, answers["receiving_agency_id"]) if is_id(answers.get("receiving_agency_id")) \
+        else None
     if "receiving_agency_id" not in errors:
         if receiving is None or receiving.is_partnership_body or (
                 raising is not None and receiving.partnership_id != raising.partnership_id):
@@ -285,7 +306,7 @@ def complete_task(session: Session, clock: Clock, user: User, task_id: int, answ
         advance(session, clock, case, actor=user)
         return task
 
-    return _transaction(session, work)
+    return _setting_aside(session, clock, challenge.id, user, work, task_id=task.id, title=task.title)
 
 
 def agency_choices(session: Session, challenge: Challenge, schema: dict[str, Any]) -> dict[str, list[Agency]]:
@@ -314,3 +335,28 @@ def get_challenge(session: Session, user: User, challenge_id: int) -> Challenge:
     if challenge is None or not can_view(session, user, challenge_id):
         raise NotFound("There is no such challenge.")
     return challenge
+
+
+def read_challenge(session: Session, clock: Clock, caller: Caller, challenge_id: int, what: str) -> Challenge:
+    """A challenge the caller may see, its reading logged (`what`: "page", "record:<key>", "api"...)."""
+    challenge = get_challenge(session, caller.user, challenge_id)
+    access_log.log(session, clock, "case_read", caller, challenge_id=challenge.id, what=what)
+    session.commit()
+    return challenge
+
+
+def read_task(session: Session, clock: Clock, caller: Caller, task_id: int, what: str) -> Task:
+    """A task the caller may act on or see, its reading logged as a read of its challenge."""
+    task = task_for(session, caller.user, task_id)
+    access_log.log(session, clock, "case_read", caller, challenge_id=task.challenge_id, what=what,
+                   detail={"task": task.id})
+    session.commit()
+    return task
+
+
+def list_challenges(session: Session, clock: Clock, caller: Caller, what: str) -> list[Challenge]:
+    """The challenges the caller may see, newest first, the listing logged with the ids it showed."""
+    shown = visible_challenges(session, caller.user)
+    access_log.log(session, clock, "cases_listed", caller, what=what, detail={"challenges": [c.id for c in shown]})
+    session.commit()
+    return shown

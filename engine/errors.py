@@ -27,3 +27,15 @@ class Invalid(ChallengeError):
 
 class StepFailed(ChallengeError):
     """The procedure itself failed while moving the case on; the case was left as it was."""
+
+
+class Refused(ChallengeError):
+    """A login, session or token that does not match an active account."""
+
+
+class Throttled(ChallengeError):
+    """Too many failed logins for an account or from an address: refused until `until`."""
+
+    def __init__(self, message: str, until) -> None:
+        super().__init__(message)
+        self.until = until

@@ -8,6 +8,7 @@ from typing import Any
 from jsonschema import Draft202012Validator, FormatChecker
 
 from .errors import Invalid
+from .text import UNSTORABLE_MESSAGE, unstorable_paths
 
 FORMAT_CHECKER = FormatChecker()
 
@@ -40,7 +41,8 @@ def validate(schema: dict[str, Any], answers: dict[str, Any], today: date | None
     `today` (the caller's clock, in the partnership's zone) bounds fields marked `x-not-future`."""
     if not isinstance(answers, dict):
         raise Invalid({"_form": "Answers must be an object."})
-    errors: dict[str, str] = {}
+    errors: dict[str, str] = {path.split(".")[0].split("[")[0]: UNSTORABLE_MESSAGE
+                              for path in unstorable_paths(answers)}
     validator = Draft202012Validator(schema, format_checker=FORMAT_CHECKER)
     for error in validator.iter_errors(answers):
         if error.validator == "required":

@@ -85,6 +85,8 @@ class User(Base):
     email: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(300))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Set when an administrator resets the password: the user chooses a new one before anything else.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="user")
 
@@ -121,6 +123,26 @@ class Membership(Base):
     agency: Mapped[Agency] = relationship()
 
 
+class UserSession(Base):
+    """A signed-in browser. The session cookie carries a random key whose hash is kept here, so logging out,
+    a timeout or a password change ends the session on the server, whatever copy of the cookie remains."""
+
+    __tablename__ = "user_sessions"
+    __table_args__ = (Index("ix_user_sessions_user", "user_id", "ended_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # logout, idle, expired, password (changed or reset), deactivated
+    end_reason: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    address: Mapped[str | None] = mapped_column(String(45), nullable=True)
+
+    user: Mapped[User] = relationship()
+
+
 class ApiToken(Base):
     __tablename__ = "api_tokens"
 
@@ -128,9 +150,16 @@ class ApiToken(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     # Only the SHA-256 of the token is kept; the token itself is shown once.
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_used_from: Mapped[str | None] = mapped_column(String(45), nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
 
-    user: Mapped[User] = relationship()
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    revoked_by: Mapped[User | None] = relationship(foreign_keys=[revoked_by_id])
 
 
 class ProcedureVersion(Base):
@@ -179,6 +208,10 @@ class Challenge(Base):
     # a case's tasks repeat its data, so this is about a seventh of the JSON for 0.03 ms.
     state: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)  # lists never need it
     version: Mapped[int] = mapped_column(Integer, nullable=False)
+    # Set when a step of the case failed and nothing of it was kept (a script stopped at a limit, say): why, and
+    # since when. The next step that succeeds clears it.
+    set_aside_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    set_aside_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -271,6 +304,33 @@ class Notification(Base):
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     challenge: Mapped[Challenge | None] = relationship()
+
+
+class AccessLog(Base):
+    """Who signed in, used a token or read a case, when and from where: kept for the auditors."""
+
+    __tablename__ = "access_log"
+    __table_args__ = (
+        Index("ix_access_log_challenge", "challenge_id", "id"),
+        Index("ix_access_log_user", "user_id", "id"),
+        Index("ix_access_log_failed_logins_by_name", "kind", "username", "at"),
+        Index("ix_access_log_failed_logins_by_address", "kind", "address", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    kind: Mapped[str] = mapped_column(String(30))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    # The name given at a login, known user or not (a failed login has no user).
+    username: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    address: Mapped[str | None] = mapped_column(String(45), nullable=True)
+    challenge_id: Mapped[int | None] = mapped_column(ForeignKey("challenges.id"), nullable=True)
+    token_id: Mapped[int | None] = mapped_column(ForeignKey("api_tokens.id"), nullable=True)
+    # What was read: "page", "task page", "record:<key>", "pdf:<key>", "api", ...
+    what: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    detail: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+
+    user: Mapped[User | None] = relationship()
 
 
 class AppendOnlyViolation(RuntimeError):

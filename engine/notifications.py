@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import smtplib
+import ssl
 from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
@@ -157,6 +158,37 @@ class SmtpSettings:
     port: int = 8025
     sender: str = "professional-challenge@localhost"
     timeout: float = 10.0
+    # auto: upgrade to TLS whenever the server offers STARTTLS; required: send nothing without it; off: never.
+    starttls: str = "auto"
+    username: str | None = None
+    password: str | None = None
+    ca_file: str | None = None  # certificate authorities to verify the server with (default: the system's)
+
+
+STARTTLS_CHOICES = ("auto", "required", "off")
+
+
+def _connect(smtp: SmtpSettings) -> smtplib.SMTP:
+    """A connection to the mail server, upgraded to TLS (its certificate verified) when it offers STARTTLS,
+    logged in where a username is set. Refuses to send in the clear when TLS is required or a password would
+    travel."""
+    if smtp.starttls not in STARTTLS_CHOICES:
+        raise OSError(f"SMTP_STARTTLS must be one of {', '.join(STARTTLS_CHOICES)}, not {smtp.starttls!r}")
+    server = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout)
+    try:
+        server.ehlo()
+        if smtp.starttls != "off" and server.has_extn("starttls"):
+            server.starttls(context=ssl.create_default_context(cafile=smtp.ca_file))
+            server.ehlo()
+        elif smtp.starttls == "required" or smtp.username:
+            raise smtplib.SMTPNotSupportedError("the mail server does not offer STARTTLS, and mail is sent "
+                                                "only over TLS here")
+        if smtp.username:
+            server.login(smtp.username, smtp.password or "")
+    except BaseException:
+        server.close()
+        raise
+    return server
 
 
 def deliver_pending(session: Session, clock: Clock, smtp: SmtpSettings, limit: int = 100) -> tuple[int, int]:
@@ -175,8 +207,8 @@ def deliver_pending(session: Session, clock: Clock, smtp: SmtpSettings, limit: i
     if not due:
         return 0, 0
     try:
-        server = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout)
-    except OSError as exc:
+        server = _connect(smtp)
+    except (OSError, smtplib.SMTPException) as exc:
         for row in due:
             _failed(row, now, f"cannot connect: {exc}")
         session.commit()

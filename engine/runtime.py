@@ -47,7 +47,8 @@ _CANCEL_TASKS = (
     .returning(_tasks.c.id, _tasks.c.title, _tasks.c.stage)
 )
 _WRITE_EVENTS = insert(Event.__table__)
-_SAVED_COLUMNS = ("state", "next_timer_due", "current_stage", "status", "outcome", "closed_at")
+_SAVED_COLUMNS = ("state", "next_timer_due", "current_stage", "status", "outcome", "closed_at", "set_aside_reason",
+                  "set_aside_at")
 # Conditional on the version read: of two steps on one case at once, the second matches no row.
 _SAVE_CASE = (
     update(_challenges)
@@ -156,7 +157,18 @@ def advance(session: Session, clock: Clock, case: Case, actor: User | None = Non
     _run(session, clock, case)
     _close_if_finished(session, clock, case, actor)
     _write_events(session, case)
-    _save(session, case.challenge, state=dump_workflow(case.workflow), next_timer_due=next_timer_due(case.workflow))
+    # A step that succeeds takes the case out of any set-aside an earlier failure put it in.
+    _save(session, case.challenge, state=dump_workflow(case.workflow), next_timer_due=next_timer_due(case.workflow),
+          set_aside_reason=None, set_aside_at=None)
+
+
+def set_aside(session: Session, clock: Clock, challenge: Challenge, reason: str, kind: str,
+              actor: User | None = None, **data: Any) -> None:
+    """Mark a case whose step failed (and was rolled back) as set aside, with the reason, and record it. The
+    caller commits this on its own."""
+    challenge.set_aside_reason = reason[:2000]
+    challenge.set_aside_at = clock.now()
+    record(session, clock, challenge, kind, actor=actor, error=reason[:2000], **data)
 
 
 def _save(session: Session, challenge: Challenge, **changes: Any) -> None:

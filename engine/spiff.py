@@ -41,9 +41,10 @@ from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
+from . import sandbox
 from .calendar import WorkingCalendar
-from .clock import Clock
-from .sandbox import SAFE_BUILTINS, UnsafeScript, check
+from .clock import Clock, MovableClock
+from .sandbox import UnsafeScript, check
 
 # --- timers on our clock -------------------------------------------------------------------------------
 
@@ -166,30 +167,27 @@ class ProcedureParser(SpiffBpmnParser):
 # --- the sandboxed script engine ------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=4096)
-def _compiled(source: str, mode: str):
-    return compile(check(source, mode), "<diagram>", mode)
-
-
 class SandboxEnvironment(TaskDataEnvironment):
+    """SpiffWorkflow's task-data environment, with every script and expression compiled and run by
+    `engine.sandbox`."""
+
     def evaluate(self, expression, context, external_context=None):
-        code = _compiled(expression, "eval")
+        code = sandbox.compile_script(expression, "eval")
         scope = dict(self.globals)
         scope.update(external_context or {})
         scope.update(context)
-        scope["__builtins__"] = SAFE_BUILTINS
-        return eval(code, scope)
+        return sandbox.run(code, scope, "eval")
 
     def execute(self, script, context, external_context=None):
-        code = _compiled(script, "exec")
+        code = sandbox.compile_script(script, "exec")
         self.check_for_overwrite(context, external_context or {})
         context.update(self.globals)
         context.update(external_context or {})
-        context["__builtins__"] = SAFE_BUILTINS
         try:
-            exec(code, context)
+            sandbox.run(code, context, "exec")
         finally:
             self._remove_globals_and_functions_from_context(context, external_context)
+        sandbox.check_kept(context)
         return True
 
 
@@ -297,23 +295,37 @@ def parse_xml(bpmn_xml: str | bytes) -> etree._Element:
     return root
 
 
+def _element_id(element: etree._Element) -> str:
+    """The id of the diagram element a script or expression belongs to (the nearest ancestor with one)."""
+    for ancestor in element.iterancestors():
+        if ancestor.get("id"):
+            return ancestor.get("id")
+    return "?"
+
+
+# When a procedure is published, its scripts run as far as they can without a case: on a fixed clock and the
+# England and Wales calendar, their notices discarded.
+_PUBLISH_MOMENT = datetime(2026, 12, 18, 15, 0, tzinfo=UTC)
+
+
 def check_scripts(root: etree._Element) -> None:
-    """Refuse a diagram if any script or expression in it leaves the sandbox."""
+    """Refuse a diagram if any script or expression in it leaves the sandbox or runs past a limit before it
+    needs a case's data."""
+    functions = ChallengeScriptEngine(MovableClock(_PUBLISH_MOMENT), WorkingCalendar()).environment.globals
     for element in root.iter():
         if not isinstance(element.tag, str):
             continue
         local = etree.QName(element).localname
         text = (element.text or "").strip()
-        where = element.getparent().get("id") if element.getparent() is not None else "?"
         try:
             if local in _EXPRESSION_TAGS and text:
-                check(text, "eval")
+                check(text, "eval", functions)
             elif local in _SCRIPT_TAGS and text:
-                check(text, "exec")
+                check(text, "exec", functions)
             elif local == "property" and element.get("name") == "due":
-                check(element.get("value", ""), "eval")
+                check(element.get("value", ""), "eval", functions)
         except UnsafeScript as exc:
-            raise InvalidProcedure(f"{local} of {where}: {exc}") from None
+            raise InvalidProcedure(f"{local} of {_element_id(element)}: {exc}") from None
 
 
 def parse_procedure(bpmn_xml: str, process_id: str) -> tuple[Any, dict[str, Any]]:

@@ -17,7 +17,7 @@ from .clock import Clock
 from .errors import StepFailed
 from .models import Challenge
 from .procedures import version_of
-from .runtime import advance, open_case, record
+from .runtime import advance, open_case, set_aside
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ def _fire(session: Session, clock: Clock, limit: int, measure: bool, careful: bo
                 # Not kept; noted, and tried again later rather than every second.
                 log.error("timer step failed for challenge %s: %s", challenge.id, exc)
                 challenge.next_timer_due = clock.now() + RETRY_AFTER_FAILURE
-                record(session, clock, challenge, "timer_failed", error=str(exc))
+                set_aside(session, clock, challenge, str(exc), "timer_failed")
                 result.failed += 1
                 continue
             if savepoint is not None:

@@ -18,6 +18,10 @@ from engine.models import Agency, Base, User
 START = datetime(2026, 12, 18, 15, 0, tzinfo=UTC)
 
 
+# The tests move the clock by days while a person stays logged in; the timeouts have tests of their own.
+LONG_SESSIONS = {"SESSION_IDLE_MINUTES": 10 * 365 * 24 * 60, "SESSION_HOURS": 10 * 365 * 24}
+
+
 @pytest.fixture
 def database_url(tmp_path) -> str:
     return os.environ.get("PC_TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'test.sqlite3'}"
@@ -93,6 +97,7 @@ def app(database_url, db_engine, clock, demo):
         "CLOCK": clock,
         "WTF_CSRF_ENABLED": False,
         "SECRET_KEY": "test",
+        **LONG_SESSIONS,
     })
     yield app
     from web.database import db
@@ -107,7 +112,8 @@ def live_app(database_url, db_engine, clock, demo):
     """The app as served to a real browser: CSRF on, as in production."""
     from web import create_app
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "CLOCK": clock, "SECRET_KEY": "browser-test"})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "CLOCK": clock, "SECRET_KEY": "browser-test",
+                      **LONG_SESSIONS})
     yield app
     from web.database import db
 

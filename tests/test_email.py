@@ -90,3 +90,82 @@ def test_after_the_last_attempt_a_message_is_kept_as_failed_not_dropped(session,
     assert (row.email_status, row.attempts) == ("failed", MAX_ATTEMPTS)
     assert session.scalar(select(func.count(Notification.id))) == 1  # still there, with its last error
     assert row.last_error
+
+
+# --- over TLS -------------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory):
+    """A self-signed certificate for 127.0.0.1, and its file (what SMTP_CA_FILE names)."""
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
+            .not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+            .sign(key, hashes.SHA256()))
+    folder = tmp_path_factory.mktemp("tls")
+    (folder / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (folder / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                       serialization.NoEncryption()))
+    return folder / "cert.pem", folder / "key.pem"
+
+
+class TlsInbox(Inbox):
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+        self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content), session.ssl is not None))
+        return "250 OK"
+
+
+@pytest.fixture
+def tls_server(certificate):
+    import ssl
+
+    cert, key = certificate
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    inbox = TlsInbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port(), tls_context=context,
+                            require_starttls=True)
+    controller.start()
+    yield inbox, controller.port
+    controller.stop()
+
+
+def test_mail_goes_over_tls_when_the_server_offers_starttls(session, clock, user, agency, tls_server, certificate):
+    inbox, port = tls_server
+    raise_challenge(session, clock, user("csc-practitioner"), raise_answers(agency("Durham").id))
+    smtp = SmtpSettings("127.0.0.1", port, "challenge@test.invalid", timeout=5, ca_file=str(certificate[0]))
+    assert deliver_pending(session, clock, smtp) == (1, 0)
+    (recipients, message, over_tls), = inbox.messages
+    assert recipients == ["police-practitioner@demo.invalid"] and over_tls
+
+
+def test_a_server_whose_certificate_cannot_be_verified_gets_nothing(session, clock, user, agency, tls_server):
+    inbox, port = tls_server
+    raise_challenge(session, clock, user("csc-practitioner"), raise_answers(agency("Durham").id))
+    smtp = SmtpSettings("127.0.0.1", port, "challenge@test.invalid", timeout=5)
+    assert deliver_pending(session, clock, smtp) == (0, 1)
+    assert inbox.messages == []
+    row = session.scalar(select(Notification))
+    assert row.email_status == "pending" and "certificate" in row.last_error.lower()
+
+
+def test_when_tls_is_required_a_server_without_starttls_gets_nothing(session, clock, user, agency, smtp_server):
+    inbox, smtp = smtp_server
+    raise_challenge(session, clock, user("csc-practitioner"), raise_answers(agency("Durham").id))
+    smtp.starttls = "required"
+    assert deliver_pending(session, clock, smtp) == (0, 1)
+    assert inbox.messages == []
+    assert "STARTTLS" in session.scalar(select(Notification)).last_error
+

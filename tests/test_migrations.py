@@ -16,7 +16,7 @@ def test_migrations_build_the_models_schema(database_url, db_engine):
     empty_database(db_engine)
     with db_engine.begin() as conn:
         conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "TESTING": True})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "TESTING": True, "SECRET_KEY": "migrations-test"})
     result = app.test_cli_runner().invoke(args=["init-db"])
     assert result.exit_code == 0, result.output
     assert set(Base.metadata.tables) <= set(inspect(db_engine).get_table_names())

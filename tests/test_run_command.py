@@ -25,7 +25,8 @@ def test_serve_starts_migrates_loads_the_demo_and_serves_the_login_page(database
 
     empty_database(db_engine)  # serve builds the schema itself, through the migrations
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": database_url}
+    env = {**os.environ, "DATABASE_URL": database_url, "PC_DEMO": "1"}
+    env.pop("SECRET_KEY", None)
     with (tmp_path / "serve.log").open("wb") as log:  # the child keeps its own copy of the descriptor
         server = subprocess.Popen([sys.executable, "-m", "flask", "--app", "web", "serve", "--port", str(port)],
                                   cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -52,7 +53,7 @@ def test_serve_starts_migrates_loads_the_demo_and_serves_the_login_page(database
 def test_gunicorn_serves_the_app_with_several_workers(database_url, db_engine, demo, tmp_path):
     """The multi-process deployment of the README: gunicorn with several workers over the same database."""
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": database_url}
+    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "gunicorn-test-key"}
     with (tmp_path / "gunicorn.log").open("wb") as log:
         server = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-w", "3", "-b", f"127.0.0.1:{port}", "web:create_app()"],

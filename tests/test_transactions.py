@@ -169,15 +169,57 @@ def test_a_script_failing_after_the_first_task_leaves_the_case_as_it_was(session
         complete_task(session, clock, people["receiver"], task.id, {"answer": "We disagree."})
 
     after = snapshot(session, challenge.id)
-    assert after == before
+    # Nothing of the step is kept. The case is set aside, which is recorded: one event, and the case row's
+    # version moves on; nothing else changed.
+    *kept_events, failed = after["events"]
+    assert kept_events == before["events"]
+    assert session.get(Event, failed).kind == "step_failed"
+    status, stage, version, due, outcome, state = after["challenge"]
+    assert (status, stage, version, due, outcome, state) == (*before["challenge"][:2], before["challenge"][2] + 1,
+                                                            *before["challenge"][3:])
+    assert (after["tasks"], after["notifications"]) == (before["tasks"], before["notifications"])
     session.expire_all()
     row = session.get(Task, task.id)
     assert (row.status, row.completed_at, row.claimed_by_id, row.data) == ("open", None, None, None)
     kept = session.get(Challenge, challenge.id)
-    assert (kept.status, kept.current_stage) == ("open", 1)
+    assert (kept.status, kept.current_stage, kept.state) == ("open", 1, before["challenge"][5])
     assert kept.next_timer_due == datetime(2026, 12, 23, 17, 0, tzinfo=UTC)
+    assert "could not move on" in kept.set_aside_reason and kept.set_aside_at == clock.now()
     assert not session.scalars(select(Notification).where(Notification.subject == "Answered")).all()
     assert not session.scalars(select(Event).where(Event.kind == "task_completed")).all()
+
+
+@pytest.mark.parametrize(("after_answer", "limit"), [
+    ("text = answer * len(answer) ** 5", "a repeated value"),
+    ("x = len(answer)\nfor i in range(len(answer)):\n    x = x * x", "larger than 4,096 bits"),
+    ("for i in range(len(answer) * 10000):\n    for j in range(len(answer)):\n        pass", "loops took more"),
+], ids=["memory", "squaring", "loops"])
+def test_a_script_stopped_at_a_limit_fails_the_step_cleanly_and_sets_the_case_aside(
+        session, clock, testshire, after_answer, limit):
+    # Publishing cannot know: the answer decides how much the script makes.
+    partnership, _, people = testshire
+    publish_failing(session, clock, partnership, after_answer)
+    challenge = raise_in(session, clock, testshire)
+    [task] = session.scalars(select(Task).where(Task.challenge_id == challenge.id)).all()
+    before = snapshot(session, challenge.id)
+
+    with pytest.raises(StepFailed, match=limit):
+        complete_task(session, clock, people["receiver"], task.id, {"answer": "We disagree."})
+
+    after = snapshot(session, challenge.id)
+    assert after["tasks"] == before["tasks"] and after["notifications"] == before["notifications"]
+    assert after["challenge"][5] == before["challenge"][5]  # the stored state is the one before the step
+    *kept_events, failed = after["events"]
+    assert kept_events == before["events"]
+    event = session.get(Event, failed)
+    assert event.kind == "step_failed" and limit in event.data["error"] and event.data["task_id"] == task.id
+    assert limit in session.get(Challenge, challenge.id).set_aside_reason
+
+    # The next step that succeeds (a timer here) takes the case out of its set-aside.
+    clock.set(datetime(2026, 12, 23, 17, 0, 1, tzinfo=UTC))
+    assert fire_due_timers(session, clock) == 1
+    session.expire_all()
+    assert session.get(Challenge, challenge.id).set_aside_reason is None
 
 
 def test_a_failed_step_can_be_tried_again_and_fails_the_same_way_leaving_nothing(session, clock, testshire):
@@ -217,6 +259,7 @@ def test_a_timer_step_that_fails_is_not_kept_and_is_retried_later(session, clock
                                                      Event.id.not_in(before["events"]))).all()
     assert [e.kind for e in new_events] == ["timer_failed"]
     assert "division by zero" in new_events[0].data["error"]
+    assert "division by zero" in kept.set_aside_reason and kept.set_aside_at == clock.now()
     assert session.scalar(select(func.count(Notification.id))) == before["notifications"]
     assert not session.scalars(select(Event).where(Event.kind == "timer_fired")).all()
 

@@ -39,7 +39,7 @@ def overdue(session, demo):
 
 
 def start_worker(database_url: str, log: Path) -> subprocess.Popen:
-    env = {**os.environ, "DATABASE_URL": database_url}
+    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "worker-test"}
     with log.open("ab") as out:  # the child keeps its own copy of the descriptor
         return subprocess.Popen(
             [sys.executable, "-m", "flask", "--app", "web", "timer-worker", "--batch-size", "50"],

@@ -11,18 +11,33 @@ from flask import Flask
 from engine.clock import SystemClock
 
 
+def _number(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     instance = Path(app.instance_path)
     app.config.from_mapping(
-        SECRET_KEY=os.environ.get("SECRET_KEY", "dev-only-change-me"),
+        SECRET_KEY=os.environ.get("SECRET_KEY"),
+        # The demo (`make run`): demo partnerships loaded, and a generated secret key kept in the instance folder.
+        DEMO=os.environ.get("PC_DEMO") == "1",
         SQLALCHEMY_DATABASE_URI=os.environ.get("DATABASE_URL", f"sqlite:///{instance / 'challenge.sqlite3'}"),
         SQLALCHEMY_ENGINE_OPTIONS={},
         SMTP_HOST=os.environ.get("SMTP_HOST", "127.0.0.1"),
-        SMTP_PORT=int(os.environ.get("SMTP_PORT", "8025")),
+        SMTP_PORT=_number("SMTP_PORT", 8025),
         SMTP_SENDER=os.environ.get("SMTP_SENDER", "professional-challenge@localhost"),
+        SMTP_STARTTLS=os.environ.get("SMTP_STARTTLS", "auto"),
+        SMTP_USERNAME=os.environ.get("SMTP_USERNAME"),
+        SMTP_PASSWORD=os.environ.get("SMTP_PASSWORD"),
+        SMTP_CA_FILE=os.environ.get("SMTP_CA_FILE"),
         # Email is sent only where an SMTP server is configured; the in-app notifications page always works.
         MAIL_ENABLED=bool(os.environ.get("SMTP_HOST")),
+        SESSION_IDLE_MINUTES=_number("PC_SESSION_IDLE_MINUTES", 30),
+        SESSION_HOURS=_number("PC_SESSION_HOURS", 10),
+        # How many reverse proxies stand in front of the app (their X-Forwarded-For/-Proto are then believed).
+        TRUSTED_PROXIES=_number("PC_TRUSTED_PROXIES", 0),
         SCHEDULER=False,
         CLOCK=SystemClock(),
         WTF_CSRF_TIME_LIMIT=None,
@@ -33,20 +48,26 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     if test_config:
         app.config.update(test_config)
+
+    from . import security
+
+    app.config["SECRET_KEY"] = security.secret_key(app, app.config["SECRET_KEY"], app.config["DEMO"])
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         instance.mkdir(parents=True, exist_ok=True)
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"check_same_thread": False, "timeout": 30}}
     else:
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
 
-    from . import api, auth, challenges, cli, database, notifications, records, tasks, texts, views
+    from . import account, api, auth, challenges, cli, database, notifications, records, tasks, texts, views
 
+    security.init_app(app)
     database.init_app(app)
     views.init_app(app)
     auth.init_app(app)
     texts.init_app(app)
     cli.init_app(app)
     app.register_blueprint(auth.bp)
+    app.register_blueprint(account.bp)
     app.register_blueprint(tasks.bp)
     app.register_blueprint(challenges.bp)
     app.register_blueprint(notifications.bp)

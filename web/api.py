@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from functools import wraps
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 
-from engine import access
-from engine.accounts import user_for_token
-from engine.challenges import claim_task, complete_task, get_challenge, raise_challenge, task_for
-from engine.errors import Conflict, Forbidden, Invalid, NotFound, StepFailed
+from engine import access, tokens
+from engine.access_log import Caller
+from engine.challenges import claim_task, complete_task, list_challenges, raise_challenge, read_challenge, read_task
+from engine.errors import Conflict, Forbidden, Invalid, NotFound, Refused, StepFailed
 from engine.models import Challenge, Event, Task
 from engine.records import history
+from engine.text import UNSTORABLE_MESSAGE, unstorable_paths
 
 from .database import clock, db
 from .openapi import OPENAPI
+
+# How deeply a JSON body may nest: ours go two levels deep; Python's parser would recurse until it failed.
+MAX_JSON_DEPTH = 32
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -54,7 +59,17 @@ def _invalid(exc):
 @bp.errorhandler(StepFailed)
 def _step_failed(exc):
     db.session.rollback()
-    return _error(500, f"Nothing was saved: {exc}")
+    return _error(409, f"The procedure could not move this challenge on, so nothing was saved: {exc}")
+
+
+@bp.errorhandler(Exception)
+def _unexpected(exc):
+    # Our own fault, not the caller's: logged with its traceback, answered in JSON like every other error.
+    db.session.rollback()
+    if getattr(exc, "code", None) and getattr(exc, "description", None):  # werkzeug's HTTP errors
+        return _error(exc.code, exc.description)
+    current_app.logger.exception("API request failed")
+    return _error(500, "Something went wrong on our side; nothing was saved.")
 
 
 def is_api_request() -> bool:
@@ -74,26 +89,74 @@ def too_large(message: str):
     return _error(413, message)
 
 
+def bad_request(message: str):
+    return _error(400, message)
+
+
+def server_error(message: str):
+    return _error(500, message)
+
+
+def caller() -> Caller:
+    return Caller(g.user, request.remote_addr, g.token.id)
+
+
 def token_required(view):
     @wraps(view)
     def wrapped(*args, **kwargs):
         header = request.headers.get("Authorization", "")
-        scheme, _, token = header.partition(" ")
-        user = user_for_token(db.session, token.strip()) if scheme.lower() == "bearer" and token else None
-        if user is None:
-            response, status = _error(401, "Send a valid token: 'Authorization: Bearer <token>'.")
+        scheme, _, secret = header.partition(" ")
+        try:
+            if scheme.lower() != "bearer" or not secret.strip():
+                raise Refused("Send a valid token: 'Authorization: Bearer <token>'.")
+            g.user, g.token = tokens.user_for_token(db.session, clock(), secret.strip(), request.remote_addr)
+        except Refused as exc:
+            response, status = _error(401, str(exc))
             response.headers["WWW-Authenticate"] = "Bearer"
             return response, status
-        g.user = user
         return view(*args, **kwargs)
 
     return wrapped
 
 
+def _depth(raw: bytes) -> int:
+    """How deeply the JSON text nests (brackets outside strings), read without parsing it."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in raw:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return deepest
+
+
+NOT_JSON = "Send a JSON object with Content-Type: application/json."
+
+
 def _json_body() -> dict:
-    body = request.get_json(silent=True)
+    raw = request.get_data(cache=True) if request.is_json else b""
+    if _depth(raw) > MAX_JSON_DEPTH:
+        raise Invalid({"_body": f"The JSON nests more than {MAX_JSON_DEPTH} levels deep."}, "The body is not usable.")
+    try:
+        body = json.loads(raw) if raw else None
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, or a number of more than 4,300 digits
+        body = None
     if not isinstance(body, dict):
-        raise Invalid({"_body": "Send a JSON object with Content-Type: application/json."}, "The body is not JSON.")
+        raise Invalid({"_body": NOT_JSON}, "The body is not JSON.")
+    bad = unstorable_paths(body)
+    if bad:
+        raise Invalid({path: UNSTORABLE_MESSAGE for path in bad[:20]}, "Some text cannot be kept.")
     return body
 
 
@@ -178,20 +241,20 @@ def create_challenge():
 
 @bp.get("/challenges")
 @token_required
-def list_challenges():
-    return jsonify({"challenges": [challenge_json(c) for c in access.visible_challenges(db.session, g.user)]})
+def challenges():
+    return jsonify({"challenges": [challenge_json(c) for c in list_challenges(db.session, clock(), caller(), "api")]})
 
 
 @bp.get("/challenges/<int:challenge_id>")
 @token_required
-def read_challenge(challenge_id: int):
-    return jsonify(challenge_json(get_challenge(db.session, g.user, challenge_id)))
+def challenge(challenge_id: int):
+    return jsonify(challenge_json(read_challenge(db.session, clock(), caller(), challenge_id, "api")))
 
 
 @bp.get("/challenges/<int:challenge_id>/events")
 @token_required
 def challenge_events(challenge_id: int):
-    challenge = get_challenge(db.session, g.user, challenge_id)
+    challenge = read_challenge(db.session, clock(), caller(), challenge_id, "api events")
     return jsonify({"events": [event_json(e) for e in history(db.session, challenge)]})
 
 
@@ -204,8 +267,8 @@ def my_tasks():
 
 @bp.get("/tasks/<int:task_id>")
 @token_required
-def read_task(task_id: int):
-    return jsonify(task_json(task_for(db.session, g.user, task_id)))
+def task(task_id: int):
+    return jsonify(task_json(read_task(db.session, clock(), caller(), task_id, "api task")))
 
 
 @bp.post("/tasks/<int:task_id>/claim")

@@ -5,13 +5,21 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from engine import access, documents
-from engine.challenges import MASH_ADVICE, get_challenge, raise_challenge, raising_agencies, receiving_agencies
+from engine import documents
+from engine.challenges import (
+    MASH_ADVICE,
+    list_challenges,
+    raise_challenge,
+    raising_agencies,
+    read_challenge,
+    receiving_agencies,
+)
 from engine.errors import Forbidden, Invalid
 from engine.procedures import current_version, raise_form
 from engine.records import history, raised_answers, stage_records
 
 from . import formrender
+from .auth import caller
 from .database import clock, db
 
 bp = Blueprint("challenges", __name__, url_prefix="/challenges")
@@ -20,7 +28,7 @@ bp = Blueprint("challenges", __name__, url_prefix="/challenges")
 @bp.route("")
 @login_required
 def index():
-    return render_template("challenges.html", challenges=access.visible_challenges(db.session, current_user))
+    return render_template("challenges.html", challenges=list_challenges(db.session, clock(), caller(), "page"))
 
 
 def _raise_page(values=None, errors=None, status=200):
@@ -63,7 +71,7 @@ def new():
 @bp.route("/<int:challenge_id>")
 @login_required
 def show(challenge_id: int):
-    challenge = get_challenge(db.session, current_user, challenge_id)
+    challenge = read_challenge(db.session, clock(), caller(), challenge_id, "page")
     events = history(db.session, challenge)
     return render_template(
         "challenge.html",

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 from werkzeug.serving import run_simple
 
-from engine.accounts import create_token
+from engine import signin, tokens
 from engine.clock import MovableClock
 from engine.demo import demo_logins, load_demo
 from engine.models import User
@@ -35,7 +35,10 @@ def configure_logging() -> None:
 def smtp_settings(app: Flask) -> SmtpSettings | None:
     if not app.config.get("MAIL_ENABLED"):
         return None
-    return SmtpSettings(app.config["SMTP_HOST"], app.config["SMTP_PORT"], app.config["SMTP_SENDER"])
+    config = app.config
+    return SmtpSettings(config["SMTP_HOST"], config["SMTP_PORT"], config["SMTP_SENDER"],
+                        starttls=config["SMTP_STARTTLS"], username=config["SMTP_USERNAME"],
+                        password=config["SMTP_PASSWORD"], ca_file=config["SMTP_CA_FILE"])
 
 
 def init_app(app: Flask) -> None:
@@ -44,6 +47,9 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(serve)
     app.cli.add_command(fire_timers)
     app.cli.add_command(create_token_command)
+    app.cli.add_command(list_tokens_command)
+    app.cli.add_command(revoke_token_command)
+    app.cli.add_command(reset_password_command)
     app.cli.add_command(deliver_mail)
     app.cli.add_command(timer_worker)
 
@@ -77,19 +83,21 @@ def load_demo_command() -> None:
 @with_appcontext
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True)
-@click.option("--demo/--no-demo", default=True, show_default=True, help="Load the demo partnership first.")
-def serve(host: str, port: int, demo: bool) -> None:
+@click.option("--demo/--no-demo", default=None,
+              help="Load the demo partnerships first (default: when PC_DEMO=1, as `make run` sets it).")
+def serve(host: str, port: int, demo: bool | None) -> None:
     """Run the product: tables, demo data, the embedded timer scheduler, and the web server."""
     app = current_app._get_current_object()
     upgrade_schema()
     configure_logging()
-    if demo:
+    if demo if demo is not None else app.config["DEMO"]:
         load_demo(db.session, clock())
         db.session.remove()
     # The embedded scheduler: the same timer worker as `timer-worker`, in a thread of this process.
     worker = TimerWorker(sessionmaker(db.engine, expire_on_commit=False), clock(), smtp_settings(app))
     worker.start_thread()
-    click.echo(f"Professional Challenge on http://{host}:{port}/ (demo password 'demo-password')")
+    click.echo(f"Professional Challenge on http://{host}:{port}/"
+               + (" (demo password 'demo-password')" if app.config["DEMO"] else ""))
     try:
         # Flask refuses app.run() inside its own CLI; werkzeug's server is what it would have run.
         run_simple(host, port, app, threaded=True, use_reloader=False)
@@ -134,15 +142,60 @@ def fire_timers(now_text: str | None) -> None:
     click.echo(f"{total} challenge(s) moved on")
 
 
-@click.command("create-token")
-@with_appcontext
-@click.argument("username")
-def create_token_command(username: str) -> None:
-    """Create an API bearer token for a user and print it (it is shown only once)."""
+def _user(username: str) -> User:
     user = db.session.scalar(select(User).where(User.username == username))
     if user is None:
         raise click.ClickException(f"no user {username!r}")
-    click.echo(create_token(db.session, clock(), user))
+    return user
+
+
+@click.command("create-token")
+@with_appcontext
+@click.argument("username")
+@click.option("--name", default="command line", show_default=True, help="What the token is for.")
+@click.option("--days", default=tokens.DEFAULT_DAYS, show_default=True,
+              type=click.Choice([str(d) for d in tokens.LIFETIMES_DAYS]), help="How long it lasts.")
+def create_token_command(username: str, name: str, days: str) -> None:
+    """Create an API bearer token for a user and print it (it is shown only once)."""
+    _, secret = tokens.create_token(db.session, clock(), _user(username), name, int(days))
+    click.echo(secret)
+
+
+@click.command("list-tokens")
+@with_appcontext
+@click.argument("username", required=False)
+def list_tokens_command(username: str | None) -> None:
+    """List API tokens (a user's, or everyone's): id, user, name, status, expiry, last use."""
+    rows = tokens.tokens_of(db.session, _user(username)) if username else tokens.all_tokens(db.session)
+    for row in rows:
+        used = f"last used {row.last_used_at:%Y-%m-%d %H:%M} from {row.last_used_from}" if row.last_used_at \
+            else "never used"
+        click.echo(f"{row.id:6}  {row.user.username:24} {row.name:30} {tokens.status(row, clock()):8} "
+                   f"expires {row.expires_at:%Y-%m-%d}  {used}")
+
+
+@click.command("revoke-token")
+@with_appcontext
+@click.argument("token_id", type=int)
+def revoke_token_command(token_id: int) -> None:
+    """Revoke any user's API token by its id (an administrator's command; see list-tokens)."""
+    from engine.errors import NotFound
+
+    try:
+        row = tokens.revoke_token(db.session, clock(), token_id, None, administrator=True)
+    except NotFound as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"token {row.id} ({row.name!r} of {row.user.username}) revoked")
+
+
+@click.command("reset-password")
+@with_appcontext
+@click.argument("username")
+def reset_password_command(username: str) -> None:
+    """Give a user a new random password, printed once, which they must change at their next login. Every
+    session of theirs ends."""
+    _user(username)
+    click.echo(signin.reset_password(db.session, clock(), username, by="the reset-password command"))
 
 
 @click.command("deliver-mail")
@@ -150,6 +203,7 @@ def create_token_command(username: str) -> None:
 def deliver_mail() -> None:
     """Send pending notification emails now."""
     settings = smtp_settings(current_app) or SmtpSettings(current_app.config["SMTP_HOST"],
-                                                          current_app.config["SMTP_PORT"])
+                                                          current_app.config["SMTP_PORT"],
+                                                          starttls=current_app.config["SMTP_STARTTLS"])
     sent, failed = deliver_pending(db.session, clock(), settings)
     click.echo(f"{sent} sent, {failed} failed")

@@ -12,7 +12,7 @@ from engine.clock import Clock
 from engine.db import configure_sqlite
 from engine.models import Base
 
-db = SQLAlchemy(model_class=Base)
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from werkzeug.datastructures import MultiDict
+
+_WHOLE_NUMBER = re.compile(r"-?[0-9]{1,18}")
 
 
 def fields(schema: dict[str, Any], values: dict[str, Any] | None = None,
@@ -58,7 +61,8 @@ def answers(schema: dict[str, Any], form: MultiDict) -> dict[str, Any]:
         if kind == "boolean":
             result[name] = {"true": True, "false": False}.get(raw, raw)
         elif kind == "integer":
-            result[name] = int(raw) if raw.lstrip("-").isdigit() else raw
+            # Only ASCII digits: str.isdigit() also accepts "²" and other digits int() refuses.
+            result[name] = int(raw) if _WHOLE_NUMBER.fullmatch(raw) else raw
         else:
             result[name] = raw
     return result

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, render_template
-from flask_login import current_user, login_required
+from flask_login import login_required
 
-from engine.challenges import get_challenge
+from engine.challenges import read_challenge
 from engine.documents import build
 from engine.printing import render_pdf
 
-from .database import db
+from .auth import caller
+from .database import clock, db
 
 bp = Blueprint("records", __name__, url_prefix="/challenges/<int:challenge_id>/records")
 
@@ -17,14 +18,14 @@ bp = Blueprint("records", __name__, url_prefix="/challenges/<int:challenge_id>/r
 @bp.route("/<key>")
 @login_required
 def show(challenge_id: int, key: str):
-    challenge = get_challenge(db.session, current_user, challenge_id)
+    challenge = read_challenge(db.session, clock(), caller(), challenge_id, f"record:{key}")
     return render_template("record.html", challenge=challenge, document=build(db.session, challenge, key))
 
 
 @bp.route("/<key>.pdf")
 @login_required
 def pdf(challenge_id: int, key: str):
-    challenge = get_challenge(db.session, current_user, challenge_id)
+    challenge = read_challenge(db.session, clock(), caller(), challenge_id, f"pdf:{key}")
     document = build(db.session, challenge, key)
     filename = f"{challenge.reference}-{key}.pdf"
     return Response(render_pdf(document), mimetype="application/pdf",

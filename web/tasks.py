@@ -6,11 +6,12 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from engine import access
-from engine.challenges import agency_choices, claim_task, complete_task, task_for
+from engine.challenges import agency_choices, claim_task, complete_task, read_task, task_for
 from engine.errors import Conflict, Invalid
 from engine.records import raised_answers, stage_records
 
 from . import formrender
+from .auth import caller
 from .database import clock, db
 
 bp = Blueprint("tasks", __name__)
@@ -52,9 +53,9 @@ def _render_task(task, values=None, errors=None, message=None, status=200):
 @bp.route("/tasks/<int:task_id>", methods=["GET", "POST"])
 @login_required
 def task_page(task_id: int):
-    task = task_for(db.session, current_user, task_id)
     if request.method == "GET":
-        return _render_task(task)
+        return _render_task(read_task(db.session, clock(), caller(), task_id, "task page"))
+    task = task_for(db.session, current_user, task_id)
     schema = task.challenge.procedure_version.forms[task.form]
     answers = formrender.answers(schema, request.form)
     try:

@@ -26,7 +26,8 @@ EVENT_LABELS = {
     "task_completed": "Task completed",
     "task_cancelled": "Task closed by the procedure",
     "timer_fired": "Timer fired",
-    "timer_failed": "Timer failed",
+    "timer_failed": "Timer failed; the case was set aside",
+    "step_failed": "A step failed and nothing of it was kept; the case was set aside",
     "notified": "Notification sent",
     "challenge_closed": "Challenge closed",
 }

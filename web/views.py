@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
+from werkzeug.exceptions import BadRequest
 
 from engine.errors import Conflict, Forbidden, NotFound, StepFailed
+from engine.text import UNSTORABLE_MESSAGE
 
 from . import api
+from .database import db
+from .security import unstorable_fields
 
 
 def init_app(app: Flask) -> None:
@@ -24,8 +28,30 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(StepFailed)
     def _failed(exc):
+        db.session.rollback()
         return render_template("error.html", title="The procedure could not move on",
-                               message=f"Nothing was saved. {exc}"), 500
+                               message=f"Nothing was saved. {exc}"), 409
+
+    @app.before_request
+    def _storable_input():
+        bad = unstorable_fields(request)
+        if bad:
+            raise BadRequest(f"{UNSTORABLE_MESSAGE} ({', '.join(bad[:5])})")
+
+    @app.errorhandler(400)
+    def _bad_request(exc):
+        message = exc.description or "The request could not be understood."
+        if api.is_api_request():
+            return api.bad_request(message)
+        return render_template("error.html", title="Not understood", message=message), 400
+
+    @app.errorhandler(500)
+    def _internal(exc):
+        db.session.rollback()
+        message = "Something went wrong on our side, and nothing was saved. Please try again."
+        if api.is_api_request():
+            return api.server_error(message)
+        return render_template("error.html", title="Something went wrong", message=message), 500
 
     @app.errorhandler(404)
     def _plain_not_found(exc):

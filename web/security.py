@@ -1,0 +1,114 @@
+"""What every response and request gets: the secret key (refused start without one outside the demo), session
+cookies that are Secure over HTTPS, security headers and no caching on every page, record and PDF, numeric ids
+kept within the database's range, text the database cannot keep refused before any view sees it, and the
+addresses of callers behind a configured number of proxies."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask, Request, Response, request
+from flask.sessions import SecureCookieSessionInterface
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
+
+from engine.text import storable
+
+# Our ids are 32-bit integers on PostgreSQL; a larger number in a URL is no id of ours: 404, not an overflow.
+LARGEST_ID = 2**31 - 1
+
+CONTENT_SECURITY_POLICY = "; ".join([
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+])
+HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+}
+HSTS = "max-age=31536000; includeSubDomains"
+
+
+class MissingSecretKey(RuntimeError):
+    pass
+
+
+def secret_key(app: Flask, configured: str | None, demo: bool) -> str:
+    """The key sessions are signed with: SECRET_KEY, or for the demo one generated once and kept in the instance
+    folder. Anything else refuses to start: a default key would let anyone forge a session for any user."""
+    if configured:
+        return configured
+    if not demo:
+        raise MissingSecretKey(
+            "SECRET_KEY is not set. Set it to a long random value (for example the output of "
+            "`python -c 'import secrets; print(secrets.token_hex(32))'`) and keep it secret; "
+            "for the demo, `make run` sets PC_DEMO=1 and keeps a generated key in the instance folder.")
+    path = Path(app.instance_path) / "demo-secret-key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """Session cookies marked Secure whenever the request came over HTTPS (directly or through a trusted proxy),
+    whatever SESSION_COOKIE_SECURE says."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
+
+
+class IdConverter(IntegerConverter):
+    """`<int:...>` in our routes: a whole number from 0 to the largest id a table can hold."""
+
+    def __init__(self, map, *args, **kwargs) -> None:
+        kwargs.setdefault("max", LARGEST_ID)
+        super().__init__(map, *args, **kwargs)
+
+
+def unstorable_fields(incoming: Request) -> list[str]:
+    """The query and form fields (names or values) with text the database cannot keep."""
+    found = []
+    for source in (incoming.args, incoming.form):
+        for name, values in source.lists():
+            if not storable(name) or not all(storable(value) for value in values):
+                found.append(name if storable(name) else "?")
+    return found
+
+
+def _headers(response: Response) -> Response:
+    for name, value in HEADERS.items():
+        response.headers.setdefault(name, value)
+    if request.is_secure:
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
+    if not request.path.startswith("/static/"):
+        # Every page, record and PDF may carry special-category personal data: nothing of it is stored in
+        # caches, the browser's back-forward cache included.
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Pragma"] = "no-cache"
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.session_interface = SessionInterface()
+    app.url_map.converters["int"] = IdConverter
+    proxies = app.config.get("TRUSTED_PROXIES", 0)
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+    app.after_request(_headers)
