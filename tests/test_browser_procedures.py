@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from engine.models import Challenge, Notification, User
-from tests.browser import chromium, log_in, log_out, served
+from tests.browser import chromium, log_in, log_out, new_page, served
 from tests.walk import Walk, at
 
 pytestmark = pytest.mark.browser
@@ -30,7 +30,7 @@ def test_dudley_executive_completes_the_resolution_template(live_app, session, c
     clock.set(at(2027, 1, 14, 10))
 
     with served(live_app) as base, chromium() as browser:
-        page = browser.new_page()
+        page = new_page(browser)
         log_in(page, base, "dudley-executive")
         row = page.locator("tr", has_text="Stage 4: consider the written representations")
         assert "Wed 20 Jan 2027, 17:00" in row.inner_text()  # day 21
@@ -85,7 +85,7 @@ def test_tees_iro_reads_the_notice_about_a_child_on_a_plan(live_app, session, cl
     subject = f"{challenge.reference}: professional challenge about a child on a Child Protection Plan"
 
     with served(live_app) as base, chromium() as browser:
-        page = browser.new_page()
+        page = new_page(browser)
         log_in(page, base, "tees-iro")
         assert page.get_by_text("You have no open tasks.").count() == 1  # told, not tasked
         nav = page.get_by_role("navigation", name="Main")
@@ -107,7 +107,7 @@ def test_tees_iro_reads_the_notice_about_a_child_on_a_plan(live_app, session, cl
 
 def test_stoke_raise_page_shows_the_barriers_to_challenge(live_app, session, clock):
     with served(live_app) as base, chromium() as browser:
-        page = browser.new_page()
+        page = new_page(browser)
         log_in(page, base, "stoke-police-practitioner")
         page.get_by_role("link", name="Raise a challenge").first.click()
         guidance = page.get_by_role("region", name="Guidance from your partnership")

@@ -7,7 +7,7 @@ import pytest
 
 from engine import access
 from engine.challenges import complete_task, raise_challenge
-from tests.browser import chromium, log_in, log_out, served
+from tests.browser import chromium, log_in, log_out, new_page, served
 from tests.conftest import raise_answers
 
 pytestmark = pytest.mark.browser
@@ -25,7 +25,7 @@ def test_the_referrer_prints_the_monitoring_return(live_app, session, clock, use
                                                      "decision": "resolved", "reason": "Review agreed."})
 
     with served(live_app) as base, chromium() as browser:
-        page = browser.new_page()
+        page = new_page(browser)
         log_in(page, base, "csc-practitioner")
         page.goto(f"{base}/challenges/{challenge.id}")
         page.get_by_role("link", name="Business unit monitoring return").click()

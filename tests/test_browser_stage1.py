@@ -7,18 +7,22 @@ import pytest
 from sqlalchemy import select
 
 from engine.models import Challenge, Task
-from tests.browser import chromium, log_in, log_out, served
+from tests.browser import check_page, chromium, log_in, log_out, new_page, served
 
 pytestmark = pytest.mark.browser
 
 
 def test_practitioner_raises_and_receiving_practitioner_completes_stage_1(live_app, session, tmp_path):
     with served(live_app) as base, chromium() as browser:
-        page = browser.new_page()
+        page = new_page(browser)
 
         # The referrer, a social worker, raises the challenge against the police.
+        page.goto(f"{base}/login")
+        check_page(page, "the login page")
         log_in(page, base, "csc-practitioner")
+        check_page(page, "My tasks, empty")
         page.get_by_role("link", name="Raise a challenge").first.click()
+        check_page(page, "the raise page")
         page.get_by_label("Agency you are challenging").select_option(label="Durham Constabulary")
         page.get_by_label("Case reference of the child or adult").fill("CH-2207")
         page.get_by_role("radio", name="Decision making", exact=True).check()
@@ -27,8 +31,10 @@ def test_practitioner_raises_and_receiving_practitioner_completes_stage_1(live_a
         page.get_by_role("group", name="significant risk").get_by_role("radio", name="Yes").check()
         # Saying "yes" to significant risk shows the MASH advice at once.
         expect_visible(page, "#mash-reminder")
+        check_page(page, "the raise page with the MASH reminder")
         page.get_by_role("button", name="Raise the challenge").click()
         page.wait_for_url("**/challenges/*")
+        check_page(page, "the challenge page")
         assert "Open at stage 1" in page.locator("#challenge-status").inner_text()
         assert "Multi-Agency Safeguarding Hub" in page.content()
         log_out(page)
@@ -40,12 +46,15 @@ def test_practitioner_raises_and_receiving_practitioner_completes_stage_1(live_a
         # Due, task, challenge reference, case, agency and claim, as My tasks lists them.
         assert "Mon 21 Dec 2026, 17:00" in line
         assert "DAR-2026-" in line and "CH-2207" in line and "Durham Constabulary" in line and "Not yet" in line
+        check_page(page, "My tasks with a task")
         row.get_by_role("link", name="Stage 1: respond to the challenge").click()
+        check_page(page, "a task page")
         page.get_by_role("button", name="Claim it").click()
         assert "You have claimed this task." in page.content()
         page.get_by_role("button", name="Submit").click()  # nothing filled in: refused, with messages
         assert page.locator(".error-summary").is_visible()
         assert page.locator("#rationale-error").is_visible()
+        check_page(page, "a task page with errors")
         page.get_by_label("Rationale for the decision, action or inaction").fill(
             "The disclosure was assessed as not meeting the threshold for a strategy discussion.")
         page.get_by_label("Your response to the concerns raised").fill("We will review with the sergeant today.")
