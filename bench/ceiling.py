@@ -13,6 +13,8 @@ import time
 import uuid
 from datetime import UTC, datetime
 
+from engine.runtime import _stage_of, open_case
+from engine.spiff import dump_workflow, load_workflow, next_timer_due, ready_tasks, run_engine
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
@@ -20,8 +22,6 @@ from sqlalchemy.engine import Engine
 
 from engine.clock import MovableClock
 from engine.models import Challenge, Task, User
-from engine.runtime import _stage_of, open_case
-from engine.spiff import dump_workflow, load_workflow, next_timer_due, ready_tasks, run_engine
 
 _LOAD = """
 SELECT t.challenge_id, t.task_uuid, t.status, t.claimed_by_id, t.title, t.stage, c.state, c.version,

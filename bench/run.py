@@ -28,20 +28,20 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import psycopg  # noqa: E402
+from engine.runtime import open_case  # noqa: E402
+from engine.spiff import SERIALIZER, ChallengeScriptEngine, run_engine  # noqa: E402
 from sqlalchemy import func, select, text, update  # noqa: E402
 
 from bench.ceiling import bare_driver_completions  # noqa: E402
 from bench.seed import clone, raised_for_one_missed_deadline, template  # noqa: E402
 from engine import access  # noqa: E402
-from engine.challenges import complete_task  # noqa: E402
+from engine.cases.tasks import complete_task  # noqa: E402
+from engine.cases.timers import fire_batch  # noqa: E402
+from engine.cases.worker import TimerWorker  # noqa: E402
 from engine.clock import MovableClock  # noqa: E402
 from engine.db import make_engine, make_sessions  # noqa: E402
 from engine.demo import load_demo  # noqa: E402
 from engine.models import Base, Challenge, Event, Task, User  # noqa: E402
-from engine.runtime import open_case  # noqa: E402
-from engine.spiff import SERIALIZER, ChallengeScriptEngine, run_engine  # noqa: E402
-from engine.timers import fire_batch  # noqa: E402
-from engine.worker import TimerWorker  # noqa: E402
 
 ANSWERS = {"rationale": "Threshold not met on the information held.", "response": "We will review it today."}
 POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"

@@ -10,7 +10,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from engine.calendar import WorkingCalendar
-from engine.challenges import raise_challenge
+from engine.cases.raising import raise_challenge
 from engine.clock import MovableClock
 from engine.models import Agency, Challenge, Event, Task, User
 

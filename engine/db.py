@@ -40,6 +40,11 @@ def configure_sqlite(engine: Engine) -> None:
         cursor.close()
 
 
+# The one session configuration, for the web (Flask-SQLAlchemy's), the CLI, the workers and the tests: objects
+# stay readable after a commit (a step's writer tells the session what it wrote).
+SESSION_OPTIONS = {"expire_on_commit": False}
+
+
 def make_sessions(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+    return sessionmaker(engine, **SESSION_OPTIONS)
 

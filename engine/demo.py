@@ -10,10 +10,34 @@ from sqlalchemy.orm import Session
 
 from .accounts import create_user
 from .clock import Clock
-from .models import Agency, Partnership
-from .procedures import WORKFLOWS, publish_if_new, read_folder
+from .models import Agency, Partnership, Role
+from .procedures.files import WORKFLOWS, read_folder
+from .procedures.versions import publish_seed
 
 DEMO_PASSWORD = "demo-password"
+
+# The roles every demo partnership has (a partnership's roles are data: it may add its own).
+DEMO_ROLES: dict[str, str] = {
+    "practitioner": "Practitioner",
+    "line_manager": "Line manager / named practitioner / designated safeguarding lead",
+    "senior_manager": "Senior manager",
+    "head_of_service": "Head of service",
+    "chair_of_governors": "Chair of governors",
+    "board_representative": "Partnership board representative",
+    "independent_reviewing_officer": "Independent Reviewing Officer",
+    "business_unit": "Partnership business unit",
+    "partnership_executive": "Partnership executive",
+    "lead_safeguarding_partner": "Lead Safeguarding Partner / Independent Scrutineer",
+}
+
+
+def add_roles(session: Session, partnership: Partnership, roles: dict[str, str]) -> None:
+    """Give the partnership these roles (key -> label), those it does not have yet."""
+    have = set(session.scalars(select(Role.key).where(Role.partnership_id == partnership.id)))
+    for key, label in roles.items():
+        if key not in have:
+            session.add(Role(partnership_id=partnership.id, key=key, label=label))
+    session.flush()
 
 # (short name, agency name, kind)
 DARLINGTON_AGENCIES = [
@@ -122,9 +146,9 @@ DEMO_PARTNERSHIPS = (DUDLEY, TEES, STOKE)
 
 
 def load_demo(session: Session, clock: Clock) -> Partnership:
-    """Create the demo partnerships that are not there and publish their procedures from workflows/ (a no-op
-    when that content was published before, so loading again never undoes a version published since).
-    Returns Darlington, the first of them."""
+    """Create the demo partnerships that are not there, with their roles, and publish their procedures from
+    workflows/ where they have none yet (so loading again never replaces a version published since). Returns
+    Darlington, the first of them."""
     partnership = session.scalar(select(Partnership).where(Partnership.slug == "darlington"))
     if partnership is None:
         partnership = Partnership(slug="darlington", name="Darlington Safeguarding Partnership",
@@ -146,7 +170,8 @@ def load_demo(session: Session, clock: Clock) -> Partnership:
                     DEMO_PASSWORD, [(unit.id, "business_unit")])
         create_user(session, "dsp-scrutineer", "Independent Scrutineer (Lead Safeguarding Partners)",
                     "dsp-scrutineer@demo.invalid", DEMO_PASSWORD, [(unit.id, "lead_safeguarding_partner")])
-    publish_if_new(session, clock, partnership, read_folder(WORKFLOWS / "darlington"))
+    add_roles(session, partnership, DEMO_ROLES)
+    publish_seed(session, clock, partnership, read_folder(WORKFLOWS / "darlington"))
     for demo in DEMO_PARTNERSHIPS:
         _load(session, clock, demo)
     session.commit()
@@ -168,7 +193,8 @@ def _load(session: Session, clock: Clock, demo: DemoPartnership) -> Partnership:
                 username = person.username(demo.slug, agency_spec.short)
                 create_user(session, username, f"{person.label}, {agency_spec.name}", f"{username}@demo.invalid",
                             DEMO_PASSWORD, [(agency.id, role) for role in person.roles])
-    publish_if_new(session, clock, partnership, read_folder(WORKFLOWS / demo.slug))
+    add_roles(session, partnership, DEMO_ROLES)
+    publish_seed(session, clock, partnership, read_folder(WORKFLOWS / demo.slug))
     return partnership
 
 

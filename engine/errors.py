@@ -39,3 +39,7 @@ class Throttled(ChallengeError):
     def __init__(self, message: str, until) -> None:
         super().__init__(message)
         self.until = until
+
+
+class InvalidProcedure(ValueError):
+    """A diagram or procedure that cannot be published, with a message for the process owner."""

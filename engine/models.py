@@ -76,6 +76,19 @@ class Agency(Base):
     partnership: Mapped[Partnership] = relationship(back_populates="agencies")
 
 
+class Role(Base):
+    """A role a partnership's people can hold (and a lane of its procedure can name): data per partnership, so a
+    partnership can have a role no other has."""
+
+    __tablename__ = "roles"
+    __table_args__ = (UniqueConstraint("partnership_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partnership_id: Mapped[int] = mapped_column(ForeignKey("partnerships.id"))
+    key: Mapped[str] = mapped_column(String(60))
+    label: Mapped[str] = mapped_column(String(200))
+
+
 class User(Base):
     __tablename__ = "users"
 
@@ -180,8 +193,28 @@ class ProcedureVersion(Base):
     lanes: Mapped[dict] = mapped_column(JSON)
     meta: Mapped[dict] = mapped_column(JSON, default=dict)
     published_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Who published it: a username, or the command or loader that did.
+    published_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
 
     partnership: Mapped[Partnership] = relationship(foreign_keys=[partnership_id])
+
+
+class ProcedureChange(Base):
+    """Each time a partnership's current procedure version changed: published, or made current again (a
+    rollback), by whom and why."""
+
+    __tablename__ = "procedure_changes"
+    __table_args__ = (Index("ix_procedure_changes_partnership", "partnership_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    partnership_id: Mapped[int] = mapped_column(ForeignKey("partnerships.id"))
+    version_id: Mapped[int] = mapped_column(ForeignKey("procedure_versions.id"))
+    action: Mapped[str] = mapped_column(String(20))  # published, made_current
+    by: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    version: Mapped[ProcedureVersion] = relationship()
 
 
 class Challenge(Base):
@@ -261,17 +294,22 @@ class Task(Base):
 
 
 class Event(Base):
-    """Append-only history of a challenge. Rows are never updated or deleted (enforced below)."""
+    """Append-only history of a challenge (its kinds are declared in engine.events). Rows are never updated or
+    deleted (enforced below)."""
 
     __tablename__ = "events"
     __table_args__ = (Index("ix_events_challenge", "challenge_id", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     challenge_id: Mapped[int] = mapped_column(ForeignKey("challenges.id"))
+    # The moment the case lived it (a timer's due moment when a case was caught up), and when it was written.
     at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     kind: Mapped[str] = mapped_column(String(40))
     task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id"), nullable=True)
+    # The diagram element it concerns (a task, a timer), where there is one.
+    element_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
     data: Mapped[dict] = mapped_column(JSON, default=dict)
 
     actor: Mapped[User | None] = relationship()

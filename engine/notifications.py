@@ -1,4 +1,5 @@
-"""Notifications: written to the outbox in the transaction that caused them; sent by SMTP afterwards."""
+"""Notifications: written to the outbox in the transaction that caused them (by the step's store, see
+engine.cases.store); sent by SMTP afterwards, read on each person's notifications page."""
 
 from __future__ import annotations
 
@@ -7,149 +8,20 @@ import ssl
 from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
-from functools import lru_cache
-from typing import Any
 
 from sqlalchemy import (
-    Insert,
-    Integer,
-    Select,
-    String,
-    bindparam,
-    false,
     func,
-    insert,
-    literal,
     or_,
     select,
-    union,
     update,
 )
 from sqlalchemy.orm import Session
 
 from .clock import Clock
-from .models import Challenge, Membership, Notification, Task, User, UTCDateTime
+from .models import Notification, User
+from .unit_of_work import unit_of_work
 
 MAX_ATTEMPTS = 8
-
-
-def _outbox(who) -> Insert:
-    """An INSERT ... SELECT writing one outbox row per distinct active user that `who` (a condition on users)
-    picks: the recipients never travel to Python and back."""
-    rows = (
-        select(bindparam("challenge_id", type_=Integer), User.id, User.email, bindparam("subject", type_=String),
-               bindparam("body", type_=String), bindparam("now", type_=UTCDateTime), literal("pending", String),
-               literal(0, Integer), bindparam("now", type_=UTCDateTime))
-        .where(User.active.is_(True), who)
-        .order_by(User.id)
-    )
-    columns = ("challenge_id", "user_id", "email", "subject", "body", "created_at", "email_status", "attempts",
-               "next_attempt_at")
-    # An INSERT's row count is kept only on request (UPDATE and DELETE keep theirs anyway).
-    return insert(Notification.__table__).from_select(columns, rows).execution_options(preserve_rowcount=True)
-
-
-@dataclass(frozen=True)
-class Recipients:
-    """Who to tell: the outbox INSERT ... SELECT that picks them, and its parameters."""
-
-    statement: Insert
-    params: dict[str, Any]
-
-
-def queue(session: Session, clock: Clock, challenge: Challenge | None, recipients: Recipients, subject: str,
-          body: str) -> int:
-    """One outbox row per distinct active recipient, in one statement. Returns how many were queued."""
-    params = {**recipients.params, "challenge_id": challenge.id if challenge else None, "subject": subject,
-              "body": body, "now": clock.now()}
-    return session.connection().execute(recipients.statement, params).rowcount
-
-
-def _involved() -> list[Select]:
-    """The referrer, everyone who claimed or completed a task, whoever the open tasks wait on, and whoever a
-    task that lapsed just now waited on (the claimer of a claimed task; everyone holding the lane of an
-    unclaimed one)."""
-    of_case = Task.challenge_id == bindparam("case_id")
-    holding = (
-        select(Membership.user_id)
-        .join(Task, (Task.role == Membership.role) & (Task.agency_id == Membership.agency_id))
-        .where(of_case, Task.claimed_by_id.is_(None),
-               or_(Task.status == "open",
-                   (Task.status == "cancelled") & (Task.closed_at == bindparam("now", type_=UTCDateTime))))
-    )
-    return [
-        select(bindparam("referrer_id", type_=Integer)),
-        select(Task.claimed_by_id).where(of_case, Task.claimed_by_id.is_not(None)),
-        select(Task.completed_by_id).where(of_case, Task.completed_by_id.is_not(None)),
-        holding,
-    ]
-
-
-def _waiting_on() -> list[Select]:
-    """Who the given tasks wait on: the claimer of a claimed one, everyone holding the lane of an unclaimed one."""
-    tasks = (Task.challenge_id == bindparam("case_id"), Task.task_uuid.in_(bindparam("uuids", expanding=True)))
-    return [
-        select(Task.claimed_by_id).where(*tasks, Task.claimed_by_id.is_not(None)),
-        select(Membership.user_id)
-        .join(Task, (Task.role == Membership.role) & (Task.agency_id == Membership.agency_id))
-        .where(*tasks, Task.claimed_by_id.is_(None)),
-    ]
-
-
-@lru_cache(maxsize=256)
-def _statement(shape: tuple[str, ...]) -> Insert:
-    """The outbox statement for recipients of these kinds, in this order, built once per shape (a diagram's
-    notify calls have a handful of shapes); the values are parameters, numbered by position."""
-    parts: list[Select] = []
-    for n, kind in enumerate(shape):
-        if kind == "user":
-            parts.append(select(bindparam(f"user_{n}", type_=Integer)))
-        elif kind == "involved":
-            parts.extend(_involved())
-        elif kind == "current":
-            parts.extend(_waiting_on())
-        elif kind == "lane":
-            parts.append(select(Membership.user_id).where(
-                Membership.role == bindparam(f"role_{n}", type_=String),
-                Membership.agency_id == bindparam(f"agency_{n}", type_=Integer)))
-    if not parts:
-        return _outbox(false())
-    return _outbox(User.id.in_(parts[0] if len(parts) == 1 else union(*parts)))
-
-
-def user(user_id: int) -> Recipients:
-    return Recipients(_statement(("user",)), {"user_0": user_id})
-
-
-def lane_holders(role: str, agency_id: int) -> Recipients:
-    """Everyone holding `role` in `agency_id`: who an unclaimed task of that lane waits on."""
-    return Recipients(_statement(("lane",)), {"role_0": role, "agency_0": agency_id})
-
-
-def resolve(challenge: Challenge, lanes: dict, lane_agency, to: list[str], waiting: list[str]) -> Recipients:
-    """Turn a diagram's recipients into one outbox statement: "referrer", "involved", "current" (whoever the
-    tasks open when the script ran wait on), or "lane:<name>" (everyone holding that lane's role on its side)."""
-    shape: list[str] = []
-    params: dict[str, Any] = {"case_id": challenge.id, "referrer_id": challenge.referrer_id, "uuids": waiting}
-    for target in to:
-        n = len(shape)
-        if target == "referrer":
-            shape.append("user")
-            params[f"user_{n}"] = challenge.referrer_id
-        elif target == "involved":
-            shape.append("involved")
-        elif target == "current":
-            if waiting:
-                shape.append("current")
-        elif target.startswith("lane:"):
-            lane = target.removeprefix("lane:")
-            if lane not in lanes:
-                raise ValueError(f"notify names lane {lane!r}, which the lane map does not have")
-            shape.append("lane")
-            params[f"role_{n}"], params[f"agency_{n}"] = lanes[lane]["role"], lane_agency(lanes[lane]["side"])
-        else:
-            raise ValueError(f"notify cannot send to {target!r}: use referrer, involved, current or lane:<name>")
-    return Recipients(_statement(tuple(shape)), params)  # parameters a shape does not use are ignored
 
 
 @dataclass
@@ -196,42 +68,43 @@ def deliver_pending(session: Session, clock: Clock, smtp: SmtpSettings, limit: i
     crash can at worst resend one message, never lose one. Failures back off exponentially. Returns
     (sent, failed)."""
     now = clock.now()
-    due = session.scalars(
-        select(Notification)
-        .where(Notification.email_status == "pending",
-               or_(Notification.next_attempt_at.is_(None), Notification.next_attempt_at <= now))
-        .order_by(Notification.id)
-        .limit(limit)
-    ).all()
-    sent = failed = 0
-    if not due:
-        return 0, 0
-    try:
-        server = _connect(smtp)
-    except (OSError, smtplib.SMTPException) as exc:
-        for row in due:
-            _failed(row, now, f"cannot connect: {exc}")
-        session.commit()
-        return 0, len(due)
-    with server:
-        for row in due:
-            message = EmailMessage()
-            message["From"] = smtp.sender
-            message["To"] = row.email
-            message["Subject"] = row.subject
-            message["Message-ID"] = f"<notification-{row.id}@professional-challenge>"
-            message.set_content(row.body)
-            try:
-                server.send_message(message)
-            except (smtplib.SMTPException, OSError) as exc:
-                _failed(row, now, str(exc))
-                failed += 1
-            else:
-                row.email_status = "sent"
-                row.sent_at = now
-                row.attempts += 1
-                sent += 1
-            session.commit()
+    with unit_of_work(session) as work:
+        due = session.scalars(
+            select(Notification)
+            .where(Notification.email_status == "pending",
+                   or_(Notification.next_attempt_at.is_(None), Notification.next_attempt_at <= now))
+            .order_by(Notification.id)
+            .limit(limit)
+        ).all()
+        sent = failed = 0
+        if not due:
+            return 0, 0
+        try:
+            server = _connect(smtp)
+        except (OSError, smtplib.SMTPException) as exc:
+            for row in due:
+                _failed(row, now, f"cannot connect: {exc}")
+            work.commit()
+            return 0, len(due)
+        with server:
+            for row in due:
+                message = EmailMessage()
+                message["From"] = smtp.sender
+                message["To"] = row.email
+                message["Subject"] = row.subject
+                message["Message-ID"] = f"<notification-{row.id}@professional-challenge>"
+                message.set_content(row.body)
+                try:
+                    server.send_message(message)
+                except (smtplib.SMTPException, OSError) as exc:
+                    _failed(row, now, str(exc))
+                    failed += 1
+                else:
+                    row.email_status = "sent"
+                    row.sent_at = now
+                    row.attempts += 1
+                    sent += 1
+                work.commit()
     return sent, failed
 
 
@@ -260,9 +133,10 @@ def unread_count(session: Session, user: User) -> int:
 
 
 def mark_read(session: Session, clock: Clock, user: User) -> None:
-    session.execute(
-        update(Notification)
-        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
-        .values(read_at=clock.now())
-    )
-    session.commit()
+    with unit_of_work(session) as work:
+        session.execute(
+            update(Notification)
+            .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+            .values(read_at=clock.now())
+        )
+        work.commit()

@@ -681,7 +681,7 @@ def test_openapi_documents_the_status_codes_the_api_answers_with(api, path, meth
 
 
 def test_openapi_raise_schema_matches_the_raise_form(api):
-    from engine.procedures import raise_form
+    from engine.procedures.files import raise_form
 
     schema = api("GET", "/openapi.json").json["components"]["schemas"]["RaiseChallenge"]
     assert schema["required"] == raise_form()["required"]

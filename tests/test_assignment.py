@@ -8,11 +8,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from engine import access
 from engine.accounts import create_user
-from engine.challenges import claim_task, complete_task, get_challenge, raise_challenge
+from engine.cases.raising import raise_challenge
+from engine.cases.tasks import claim_task, complete_task
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.models import Challenge, Event, Notification, Task
+from engine.queries import access
+from engine.queries.cases import get_challenge
 from tests.conftest import raise_answers
 
 RESPOND = {"rationale": "The referral did not meet the threshold for a section 47 enquiry.",

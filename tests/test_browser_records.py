@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from engine import access
-from engine.challenges import complete_task, raise_challenge
+from engine.cases.raising import raise_challenge
+from engine.cases.tasks import complete_task
+from engine.queries import access
 from tests.browser import chromium, log_in, log_out, new_page, served
 from tests.conftest import raise_answers
 

@@ -7,11 +7,12 @@ import threading
 
 from sqlalchemy import func, select
 
-from engine import access
 from engine.accounts import create_user
-from engine.challenges import claim_task, complete_task, raise_challenge
+from engine.cases.raising import raise_challenge
+from engine.cases.tasks import claim_task, complete_task
 from engine.errors import Conflict
 from engine.models import Event, Task
+from engine.queries import access
 from tests.conftest import raise_answers
 
 ANSWERS = {"rationale": "Threshold not met.", "response": "We will look again."}

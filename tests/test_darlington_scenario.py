@@ -20,12 +20,13 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
-from engine.access import can_view, my_tasks
 from engine.accounts import create_user
-from engine.challenges import claim_task, complete_task, raise_challenge
+from engine.cases.raising import raise_challenge
+from engine.cases.tasks import claim_task, complete_task
+from engine.cases.timers import fire_due_timers
 from engine.errors import Conflict
 from engine.models import Challenge, Event, Notification, Task, User
-from engine.timers import fire_due_timers
+from engine.queries.access import can_view, my_tasks
 from tests.conftest import raise_answers
 
 USERS = [f"{agency}-{role}" for agency in ("csc", "police", "health", "school")
@@ -361,7 +362,7 @@ def test_escalation_by_decision_all_the_way_leaves_a_complete_record(walk):
         (4, "completed", "police-head"), (4, "completed", "csc-head"),
         (5, "completed", "dsp-business-unit"), (5, "completed", "dsp-scrutineer"),
     ]
-    assert not [e for e in walk.events() if e.kind in ("timer_fired", "task_cancelled")]
+    assert not [e for e in walk.events() if e.kind in ("timer_fired", "task_lapsed", "task_withdrawn")]
 
 
 # --- b) deadlines ------------------------------------------------------------------------------------------------
@@ -414,12 +415,17 @@ def test_missing_the_stage_1_deadline_moves_the_challenge_to_stage_2(walk):
     challenge = walk.challenge
     assert (challenge.status, challenge.current_stage) == ("open", 2)
     new = walk.events(mark)
-    assert sorted(kinds(new)) == ["notified", "stage_entered", "task_cancelled", "task_opened", "timer_fired"]
+    assert sorted(kinds(new)) == ["deadline_missed", "notified", "stage_entered", "task_lapsed", "task_opened",
+                                  "timer_fired"], kinds(new)
     [fired] = [e for e in new if e.kind == "timer_fired"]
     assert fired.data == {"timer": "Stage 1 deadline", "bpmn_id": "s1_respond_deadline",
                           "due": "2026-12-21T17:00:00+00:00"}
-    [cancelled] = [e for e in new if e.kind == "task_cancelled"]
-    assert cancelled.data["title"] == "Stage 1: respond to the challenge"
+    [lapsed] = [e for e in new if e.kind == "task_lapsed"]
+    assert lapsed.data["title"] == "Stage 1: respond to the challenge"
+    [missed_deadline] = [e for e in new if e.kind == "deadline_missed"]
+    assert missed_deadline.data == {"title": "Stage 1: respond to the challenge", "stage": 1,
+                                    "due": "2026-12-21T17:00:00+00:00", "timer": "s1_respond_deadline"}
+    assert missed_deadline.at == utc(2026, 12, 21, 17, 0) and missed_deadline.recorded_at == utc(2026, 12, 21, 17, 0, 1)
     missed = f"{walk.ref}: stage 1 deadline missed, now at stage 2"
     # The referrer, the practitioner whose task lapsed, and the line manager who now holds stage 2.
     assert walk.recipients(missed) == {"csc-practitioner", "police-practitioner", "police-manager"}
@@ -492,7 +498,8 @@ def test_passing_the_stage_3_target_tells_everyone_but_does_not_escalate(walk):
     overdue = f"{walk.ref}: stage 3 is overdue"
     assert walk.recipients(overdue) == {"csc-practitioner", "police-manager", "dsp-business-unit"}
     new = walk.events(mark)
-    assert sorted(kinds(new)) == ["notified", "timer_fired"]
+    # The target is the task's deadline: it is missed, though the case does not move on by itself.
+    assert sorted(kinds(new)) == ["deadline_missed", "notified", "timer_fired"]
     [fired] = [e for e in new if e.kind == "timer_fired"]
     assert fired.data == {"timer": "Stage 3 target passed", "bpmn_id": "s3_respond_target",
                           "due": "2027-01-05T17:00:00+00:00"}
@@ -577,7 +584,7 @@ def test_completing_a_task_whose_deadline_passed_unfired_is_a_conflict_and_keeps
     assert walk.fire(utc(2026, 12, 21, 17, 30)) == 1
     assert walk.challenge.current_stage == 2
     session.expire_all()
-    assert session.get(Task, task.id).status == "cancelled"
+    assert session.get(Task, task.id).status == "lapsed"
     assert session.get(Task, task.id).data is None
     assert walk.only_open_task().title == "Stage 2: respond to the challenge"
 

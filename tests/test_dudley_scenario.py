@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.documents import build
+from engine.queries.documents import build
 from tests.walk import Walk, at
 
 RESPOND = {"rationale": "The strategy discussion threshold was not met on the information we had.",
@@ -138,7 +138,7 @@ def test_a_school_challenge_walks_all_four_stages_over_christmas_and_new_year(wa
     walk.complete("dudley-school-rep", "s4_representation_raising", REPRESENTATION, at(2027, 1, 13, 10))
     # The police send none by day 16: the Executive is told and goes on without it.
     assert walk.fire(at(2027, 1, 13, 17)) == 1
-    assert [r.status for r in walk.rows("s4_representation_receiving")] == ["cancelled"]
+    assert [r.status for r in walk.rows("s4_representation_receiving")] == ["lapsed"]
     assert walk.dues() == {"s4_consider": at(2027, 1, 20, 17)}
     assert walk.sees("dudley-executive") == ["s4_consider"]
     assert walk.notes() == {
@@ -177,7 +177,7 @@ def test_a_school_challenge_walks_all_four_stages_over_christmas_and_new_year(wa
         (2, "s2_respond", "completed"), (2, "s2_decide", "completed"),
         (3, "s3_escalate_raising", "completed"), (3, "s3_escalate_receiving", "completed"),
         (3, "s3_governors_raising", "completed"), (3, "s3_respond", "completed"), (3, "s3_decide", "completed"),
-        (4, "s4_representation_raising", "completed"), (4, "s4_representation_receiving", "cancelled"),
+        (4, "s4_representation_raising", "completed"), (4, "s4_representation_receiving", "lapsed"),
         (4, "s4_consider", "completed"), (4, "s4_meeting", "completed"), (4, "s4_template", "completed"),
     ]
     template = record[-1][3]
@@ -223,7 +223,7 @@ def test_the_executive_recommends_without_a_meeting_and_the_business_unit_gets_t
     for deadline, stage in ((at(2026, 12, 21, 17), 2), (at(2027, 1, 4, 17), 3), (at(2027, 1, 11, 17), 4)):
         assert walk.fire(deadline) == 1
         assert walk.refresh().current_stage == stage
-    assert [r.status for r in walk.rows("s3_escalate_raising")] == ["cancelled"]
+    assert [r.status for r in walk.rows("s3_escalate_raising")] == ["lapsed"]
     notes = walk.notes()
     missed = f"{ref}: stage 3 deadline missed, now at stage 4"
     assert ("dudley-police-practitioner", missed) in notes

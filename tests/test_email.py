@@ -11,7 +11,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
-from engine.challenges import raise_challenge
+from engine.cases.raising import raise_challenge
 from engine.models import Notification
 from engine.notifications import MAX_ATTEMPTS, SmtpSettings, deliver_pending
 from tests.conftest import raise_answers

@@ -9,19 +9,17 @@ import json
 import pytest
 from sqlalchemy import func, select
 
+from engine.bpmn.tasks import human_task_specs
+from engine.demo import DEMO_ROLES as ROLES
+from engine.errors import InvalidProcedure
 from engine.forms import check_schema
 from engine.models import ProcedureVersion
-from engine.procedures import (
-    RESERVED_FIELDS,
-    WORKFLOWS,
-    check_procedure,
-    current_version,
-    human_task_specs,
-    publish,
-    read_folder,
-)
-from engine.roles import ROLES, valid_side
-from engine.spiff import InvalidProcedure
+from engine.procedures.check import check_procedure
+from engine.procedures.files import WORKFLOWS, read_folder
+from engine.procedures.versions import current_version, publish
+from engine.vocabulary import reserved_fields, valid_side
+
+RESERVED_FIELDS = reserved_fields()
 
 FOLDERS = sorted(p for p in WORKFLOWS.iterdir() if p.is_dir())
 
@@ -175,7 +173,7 @@ def refused(session, clock, demo, files, message: str) -> None:
     before = versions(session)
     assert versions(session, demo) == 1
     with pytest.raises(InvalidProcedure, match=message):
-        check_procedure(files)
+        check_procedure(files, set(ROLES))
     with pytest.raises(InvalidProcedure, match=message):
         publish(session, clock, demo, files)
     session.rollback()
@@ -209,7 +207,7 @@ def test_a_lane_missing_from_the_lane_map_is_refused(session, clock, demo, darli
 def test_a_lane_with_an_unknown_role_is_refused(session, clock, demo, darlington):
     lanes = {**darlington.lanes, "Raising practitioner": {"role": "janitor", "side": "raising"}}
     refused(session, clock, demo, dataclasses.replace(darlington, lanes=lanes),
-            "lane 'Raising practitioner' maps to unknown role 'janitor'")
+            "lane 'Raising practitioner' names role 'janitor', which the partnership does not have")
 
 
 def test_a_lane_with_an_unknown_side_is_refused(session, clock, demo, darlington):

@@ -7,8 +7,9 @@ import io
 
 from pypdf import PdfReader
 
-from engine import access
-from engine.challenges import complete_task, raise_challenge
+from engine.cases.raising import raise_challenge
+from engine.cases.tasks import complete_task
+from engine.queries import access
 from tests.conftest import raise_answers
 
 RECORDING_TOOL = {

@@ -12,11 +12,15 @@ from xml.sax.saxutils import escape as xml_escape
 
 import pytest
 
+from engine.bpmn.checks import check_scripts
+from engine.bpmn.context import StepContext
+from engine.bpmn.parser import parse_procedure, parse_xml
+from engine.bpmn.script_engine import SandboxEnvironment, StepScriptEngine
+from engine.bpmn.scripting import FORBIDDEN_NAMES, SAFE_BUILTINS, Limits, ScriptLimit, UnsafeScript, check
 from engine.calendar import WorkingCalendar
-from engine.clock import MovableClock
-from engine.procedures import WORKFLOWS, ProcedureFiles, check_procedure, read_folder
-from engine.sandbox import FORBIDDEN_NAMES, SAFE_BUILTINS, Limits, ScriptLimit, UnsafeScript, check
-from engine.spiff import ChallengeScriptEngine, InvalidProcedure, SandboxEnvironment, parse_procedure, parse_xml
+from engine.errors import InvalidProcedure
+from engine.procedures.check import check_procedure
+from engine.procedures.files import WORKFLOWS, ProcedureFiles, read_folder
 
 START = datetime(2026, 12, 18, 15, 0, tzinfo=UTC)
 
@@ -219,8 +223,8 @@ def test_the_real_procedures_pass_unchanged():
 # --- the sandboxed script engine --------------------------------------------------------------------------------
 
 @pytest.fixture
-def engine() -> ChallengeScriptEngine:
-    return ChallengeScriptEngine(MovableClock(START), WorkingCalendar("england-wales"))
+def engine() -> StepScriptEngine:
+    return StepScriptEngine(StepContext(now=START, calendar=WorkingCalendar("england-wales")))
 
 
 def test_the_script_engine_runs_in_the_sandbox_environment(engine):
@@ -293,7 +297,7 @@ def test_a_bomb_the_data_decides_stops_at_its_limit(engine, source, data, messag
 
 
 def test_an_evaluation_stops_when_its_time_is_up():
-    from engine import sandbox
+    from engine.bpmn import scripting as sandbox
 
     # Each item is cheap to check but slow to do; well within the iterations, not within 0.05 s of CPU.
     code = sandbox.compile_script("x = [text.count('a') for i in range(90000)]", "exec")
@@ -304,7 +308,7 @@ def test_an_evaluation_stops_when_its_time_is_up():
 
 
 def test_straight_line_work_is_timed_line_by_line():
-    from engine import sandbox
+    from engine.bpmn import scripting as sandbox
 
     code = sandbox.compile_script("\n".join(["x = sorted(text)"] * 400), "exec")
     with pytest.raises(ScriptLimit, match="ran longer than 0.05 s"):
@@ -326,9 +330,9 @@ def test_a_harmless_diagram_parses(engine):
     check_procedure(files(diagram("done = True")))
 
 
-def test_a_diagram_whose_script_imports_os_is_refused_by_parse_procedure():
+def test_a_diagram_whose_script_imports_os_is_refused_by_its_scripts_check():
     with pytest.raises(InvalidProcedure) as refused:
-        parse_procedure(diagram("import os\nos.system('id')"), "tiny")
+        check_scripts(diagram("import os\nos.system('id')"))
     assert str(refused.value) == "script of work: imports are not allowed in a diagram (line 1)"
 
 

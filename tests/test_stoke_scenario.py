@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.procedures import current_version
+from engine.procedures.versions import current_version
 from tests.walk import Walk, at
 
 RESPOND = {"rationale": "The assessment found no role for children's social care.",
@@ -55,7 +55,7 @@ def test_a_challenge_steps_up_to_sotscp_over_christmas_and_new_year(walk):
     assert walk.notes() == {("stoke-csc-manager", f"{ref}: step 2 deadline approaching")}
     # The manager does not respond: at the deadline it steps up to the representatives.
     assert walk.fire(at(2026, 12, 29, 17)) == 1
-    assert [r.status for r in walk.rows("s2_respond")] == ["cancelled"]
+    assert [r.status for r in walk.rows("s2_respond")] == ["lapsed"]
     assert walk.refresh().current_stage == 3
     # Step 3: five working days from Tue 29 Dec: Wed 30, Thu 31, (New Year's Day) Mon 4, Tue 5, Wed 6 January.
     assert walk.dues() == {"s3_respond": at(2027, 1, 6, 17)}
@@ -114,7 +114,7 @@ def test_a_challenge_steps_up_to_sotscp_over_christmas_and_new_year(walk):
     record = walk.record()
     assert [(stage, bpmn_id, status) for stage, bpmn_id, status, _ in record] == [
         (1, "s1_respond", "completed"), (1, "s1_decide", "completed"),
-        (2, "s2_respond", "cancelled"),
+        (2, "s2_respond", "lapsed"),
         (3, "s3_respond", "completed"), (3, "s3_decide", "completed"),
         (4, "s4_review", "completed"),
     ]

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from engine.access import can_view
 from engine.errors import Invalid
+from engine.queries.access import can_view
 from tests.walk import Walk, at
 
 RESPOND = {"rationale": "The threshold for a strategy discussion was not met.",
@@ -63,7 +63,7 @@ def test_a_child_protection_plan_challenge_walks_all_four_stages_and_tiers(walk)
     # The referrer does not decide: at the deadline it goes to the line managers, and as the child is on a
     # Child Protection Plan the Independent Reviewing Officer is told.
     assert walk.fire(at(2026, 12, 22, 17)) == 1
-    assert [r.status for r in walk.rows("s1_decide")] == ["cancelled"]
+    assert [r.status for r in walk.rows("s1_decide")] == ["lapsed"]
     assert walk.refresh().current_stage == 2
     # Three working days from Tue 22 Dec 17:00: Wed 23, Thu 24, then (25 to 28 December off) Tue 29.
     assert walk.dues() == {"s2_respond": at(2026, 12, 29, 17)}
@@ -163,7 +163,7 @@ def test_a_child_protection_plan_challenge_walks_all_four_stages_and_tiers(walk)
             ("tees-police-senior", outcome)} <= notes
     assert "agreed: A strategy discussion will be held." in walk.body("tees-csc-practitioner", outcome)
     assert [(stage, bpmn_id, status) for stage, bpmn_id, status, _ in walk.record()] == [
-        (1, "s1_respond", "completed"), (1, "s1_decide", "cancelled"),
+        (1, "s1_respond", "completed"), (1, "s1_decide", "lapsed"),
         (2, "s2_respond", "completed"), (2, "s2_decide", "completed"),
         (3, "s3_respond", "completed"), (3, "s3_decide", "completed"),
         (3, "s3_respond", "completed"), (3, "s3_decide", "completed"),

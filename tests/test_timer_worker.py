@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
-from engine.challenges import raise_challenge
+from engine.cases.raising import raise_challenge
+from engine.cases.timers import fire_due_timers
+from engine.cases.worker import TimerWorker
 from engine.models import Challenge, Event, Task
-from engine.timers import fire_due_timers
-from engine.worker import TimerWorker
 from tests.conftest import raise_answers
 
 AFTER_STAGE_1_DEADLINE = datetime(2026, 12, 21, 17, 0, 1, tzinfo=UTC)
@@ -103,7 +103,7 @@ def test_a_challenge_raised_after_its_stage_1_deadline_passes_through_stage_1_in
                                 raised_at=datetime(2026, 12, 18, 15, 0, tzinfo=UTC))
     assert challenge.current_stage == 2
     rows = session.scalars(select(Task).where(Task.challenge_id == challenge.id).order_by(Task.id)).all()
-    assert [(r.bpmn_id, r.status) for r in rows] == [("s1_respond", "cancelled"), ("s2_respond", "open")]
+    assert [(r.bpmn_id, r.status) for r in rows] == [("s1_respond", "lapsed"), ("s2_respond", "open")]
     events = session.scalars(select(Event).where(Event.challenge_id == challenge.id).order_by(Event.id)).all()
     kinds = [(e.kind, e.data.get("timer") or e.data.get("stage") or e.data.get("title")) for e in events]
     assert kinds.index(("timer_fired", "Stage 1 reminder")) < kinds.index(("timer_fired", "Stage 1 deadline"))

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
-from engine.challenges import MASH_ADVICE
+from engine.cases.raising import MASH_ADVICE
 from engine.models import Challenge, Event, Notification, Task, User
 from tests.conftest import raise_answers
 

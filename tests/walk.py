@@ -9,11 +9,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from engine.access import my_tasks
-from engine.challenges import claim_task, complete_task, raise_challenge
+from engine.cases.raising import raise_challenge
+from engine.cases.tasks import claim_task, complete_task
+from engine.cases.timers import fire_due_timers
 from engine.models import Agency, Challenge, Notification, Partnership, Task, User
-from engine.records import stage_records
-from engine.timers import fire_due_timers
+from engine.queries.access import my_tasks
+from engine.queries.records import stage_records
 
 
 def at(year: int, month: int, day: int, hour: int, minute: int = 0) -> datetime:

@@ -8,12 +8,15 @@ from functools import wraps
 
 from flask import Blueprint, current_app, g, jsonify, request
 
-from engine import access, tokens
+from engine import tokens
 from engine.access_log import Caller
-from engine.challenges import claim_task, complete_task, list_challenges, raise_challenge, read_challenge, read_task
+from engine.cases.raising import raise_challenge
+from engine.cases.tasks import claim_task, complete_task
 from engine.errors import Conflict, Forbidden, Invalid, NotFound, Refused, StepFailed
 from engine.models import Challenge, Event, Task
-from engine.records import history
+from engine.queries import access
+from engine.queries.cases import list_challenges, read_challenge, read_task
+from engine.queries.records import history
 from engine.text import UNSTORABLE_MESSAGE, unstorable_paths
 
 from .database import clock, db

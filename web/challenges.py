@@ -5,18 +5,13 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from engine import documents
-from engine.challenges import (
-    MASH_ADVICE,
-    list_challenges,
-    raise_challenge,
-    raising_agencies,
-    read_challenge,
-    receiving_agencies,
-)
+from engine.cases.raising import MASH_ADVICE, raise_challenge, raising_agencies, receiving_agencies
 from engine.errors import Forbidden, Invalid
-from engine.procedures import current_version, raise_form
-from engine.records import history, raised_answers, stage_records
+from engine.procedures.files import raise_form
+from engine.procedures.versions import current_version
+from engine.queries import documents
+from engine.queries.cases import list_challenges, read_challenge
+from engine.queries.records import history, raised_answers, stage_records
 
 from . import formrender
 from .auth import caller

@@ -9,16 +9,16 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
-from sqlalchemy.orm import sessionmaker
 from werkzeug.serving import run_simple
 
 from engine import signin, tokens
+from engine.cases.timers import fire_due_timers
+from engine.cases.worker import TimerWorker
 from engine.clock import MovableClock
+from engine.db import make_sessions
 from engine.demo import demo_logins, load_demo
 from engine.models import User
 from engine.notifications import SmtpSettings, deliver_pending
-from engine.timers import fire_due_timers
-from engine.worker import TimerWorker
 
 from .database import clock, db
 
@@ -27,7 +27,7 @@ def configure_logging() -> None:
     # force: Alembic's env.py configures logging from alembic.ini when the migrations run.
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(process)d %(name)s %(message)s", force=True)
     logging.getLogger("engine").disabled = False
-    logging.getLogger("engine.worker").disabled = False
+    logging.getLogger("engine.cases.worker").disabled = False
     # SpiffWorkflow logs every task state change at INFO: far too costly (and noisy) for a server.
     logging.getLogger("spiff").setLevel(logging.WARNING)
 
@@ -94,7 +94,7 @@ def serve(host: str, port: int, demo: bool | None) -> None:
         load_demo(db.session, clock())
         db.session.remove()
     # The embedded scheduler: the same timer worker as `timer-worker`, in a thread of this process.
-    worker = TimerWorker(sessionmaker(db.engine, expire_on_commit=False), clock(), smtp_settings(app))
+    worker = TimerWorker(make_sessions(db.engine), clock(), smtp_settings(app))
     worker.start_thread()
     click.echo(f"Professional Challenge on http://{host}:{port}/"
                + (" (demo password 'demo-password')" if app.config["DEMO"] else ""))
@@ -113,7 +113,7 @@ def timer_worker(batch_size: int) -> None:
     import signal
 
     configure_logging()
-    worker = TimerWorker(sessionmaker(db.engine, expire_on_commit=False), clock(),
+    worker = TimerWorker(make_sessions(db.engine), clock(),
                          smtp_settings(current_app), batch_size=batch_size)
     signal.signal(signal.SIGTERM, lambda *_: worker.stopping.set())
     try:

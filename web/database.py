@@ -9,10 +9,10 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 
 from engine.clock import Clock
-from engine.db import configure_sqlite
+from engine.db import SESSION_OPTIONS, configure_sqlite
 from engine.models import Base
 
-db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
+db = SQLAlchemy(model_class=Base, session_options=dict(SESSION_OPTIONS))  # it adds to the dict it is given
 migrate = Migrate()
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.procedures import raise_form
+from engine.procedures.files import raise_form
 
 
 def _error(description: str) -> dict:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, Response, render_template
 from flask_login import login_required
 
-from engine.challenges import read_challenge
-from engine.documents import build
-from engine.printing import render_pdf
+from engine.queries.cases import read_challenge
+from engine.queries.documents import build
+from engine.queries.printing import render_pdf
 
 from .auth import caller
 from .database import clock, db

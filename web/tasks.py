@@ -5,10 +5,11 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from engine import access
-from engine.challenges import agency_choices, claim_task, complete_task, read_task, task_for
+from engine.cases.tasks import agency_choices, claim_task, complete_task
 from engine.errors import Conflict, Invalid
-from engine.records import raised_answers, stage_records
+from engine.queries import access
+from engine.queries.cases import read_task, task_for
+from engine.queries.records import raised_answers, stage_records
 
 from . import formrender
 from .auth import caller

@@ -1,4 +1,5 @@
-"""How the pages word things: times in London, labels for roles, areas and outcomes."""
+"""How the pages word things: times in London, labels for areas, stages, outcomes (in each procedure's own words)
+and events (from their declared kinds)."""
 
 from __future__ import annotations
 
@@ -7,31 +8,12 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask
 
-from engine.procedures import raise_form
-from engine.roles import ROLES
-from engine.runtime import stage_word
+from engine import events
+from engine.cases.writer import stage_word
+from engine.procedures.files import raise_form
+from engine.vocabulary import outcome_label
 
 LONDON = ZoneInfo("Europe/London")
-
-OUTCOMES = {
-    "resolved": "Resolved",
-    "decided_by_partnership": "Decided by the Lead Safeguarding Partners",
-    "closed": "Closed",
-}
-EVENT_LABELS = {
-    "challenge_raised": "Challenge raised",
-    "stage_entered": "Moved to stage",
-    "task_opened": "Task opened",
-    "task_claimed": "Task claimed",
-    "task_completed": "Task completed",
-    "task_cancelled": "Task closed by the procedure",
-    "timer_fired": "Timer fired",
-    "timer_failed": "Timer failed; the case was set aside",
-    "step_failed": "A step failed and nothing of it was kept; the case was set aside",
-    "notified": "Notification sent",
-    "challenge_closed": "Challenge closed",
-}
-
 
 def local_time(moment: datetime | None) -> str:
     if moment is None:
@@ -49,11 +31,16 @@ def stage_label(challenge, number: int) -> str:
     return f"{stage_word(challenge.procedure_version).capitalize()} {number}"
 
 
+def challenge_outcome(challenge) -> str:
+    """The challenge's outcome as its procedure words it."""
+    return outcome_label(challenge.outcome, challenge.procedure_version.meta.get("outcome_labels"))
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["stage_label"] = stage_label
     app.jinja_env.filters["stages_heading"] = lambda c: f"{stage_word(c.procedure_version).capitalize()}s"
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["area_label"] = area_label
-    app.jinja_env.filters["role_label"] = lambda role: ROLES.get(role, role)
-    app.jinja_env.filters["outcome_label"] = lambda outcome: OUTCOMES.get(outcome or "", outcome or "")
-    app.jinja_env.filters["event_label"] = lambda kind: EVENT_LABELS.get(kind, kind)
+    app.jinja_env.filters["outcome_label"] = challenge_outcome
+    app.jinja_env.filters["event_label"] = events.label
+    app.jinja_env.filters["event_summary"] = lambda event: events.describe(event.kind, event.data or {})

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .models import Challenge, Event, Task
+from ..models import Challenge, Event, Task
 
 
 @dataclass

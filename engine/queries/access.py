@@ -7,7 +7,7 @@ from sqlalchemy import Row, exists, or_, select, union
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
-from .models import Agency, Challenge, Membership, Notification, Task, User
+from ..models import Agency, Challenge, Membership, Notification, Task, User
 
 # The soonest tasks a person is shown at once; a practitioner with more has more urgent problems than paging.
 MY_TASKS_PAGE = 100

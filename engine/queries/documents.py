@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from .errors import NotFound
-from .models import Challenge
+from ..errors import NotFound
+from ..models import Challenge
+from ..vocabulary import outcome_label
 from .records import Answer, StageRecord, raised_answers, stage_records
 
 LONDON = ZoneInfo("Europe/London")
@@ -19,7 +20,6 @@ LONDON = ZoneInfo("Europe/London")
 MONITORING_RETURN = "monitoring_return"
 CP_OR_LAC = {"neither": "Neither", "child_protection_plan": "On a Child Protection Plan",
              "looked_after": "Looked After"}
-OUTCOMES = {"resolved": "Resolved", "decided_by_partnership": "Decided by the partnership", "closed": "Closed"}
 
 
 @dataclass
@@ -46,6 +46,10 @@ def available(challenge: Challenge) -> dict[str, str]:
     return named
 
 
+def _outcome(challenge: Challenge) -> str:
+    return outcome_label(challenge.outcome, challenge.procedure_version.meta.get("outcome_labels"))
+
+
 def _local(moment: datetime | None) -> str:
     if moment is None:
         return ""
@@ -63,7 +67,7 @@ def _header(challenge: Challenge, raised: dict) -> list[Answer]:
         Answer("Area of challenge", challenge.area.replace("_", " ").capitalize()),
         Answer("Child Protection Plan / Looked After", CP_OR_LAC.get(raised.get("cp_or_lac"), "Not recorded")),
         Answer("Status", f"Open at stage {challenge.current_stage}" if challenge.status == "open"
-               else f"{OUTCOMES.get(challenge.outcome, challenge.outcome)} at stage {challenge.current_stage}"),
+               else f"{_outcome(challenge)} at stage {challenge.current_stage}"),
     ]
 
 
@@ -118,7 +122,7 @@ def _monitoring_return(challenge: Challenge, stages: list[StageRecord]) -> list[
     if challenge.status == "open":
         outcome = f"Still open at stage {challenge.current_stage}"
     else:
-        outcome = f"{OUTCOMES.get(challenge.outcome, challenge.outcome)} at stage {challenge.current_stage}"
+        outcome = f"{_outcome(challenge)} at stage {challenge.current_stage}"
     return [
         Section("What was the challenge?", [Answer("The disagreement", challenge.summary)]),
         Section("What was done to address the challenge?", done or [Answer("Nothing recorded yet", "")]),

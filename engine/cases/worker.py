@@ -11,8 +11,8 @@ import time
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from .clock import Clock
-from .notifications import SmtpSettings, deliver_pending
+from ..clock import Clock
+from ..notifications import SmtpSettings, deliver_pending
 from .timers import fire_batch, next_due
 
 log = logging.getLogger(__name__)

@@ -13,11 +13,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload, undefer
 
-from .clock import Clock
-from .errors import StepFailed
-from .models import Challenge
-from .procedures import version_of
-from .runtime import advance, open_case, set_aside
+from .. import events
+from ..clock import Clock
+from ..errors import StepFailed
+from ..models import Challenge
+from ..procedures.versions import version_of
+from ..unit_of_work import unit_of_work
+from . import step
+from .writer import Writer, set_aside
 
 log = logging.getLogger(__name__)
 
@@ -59,14 +62,17 @@ def fire_batch(session: Session, clock: Clock, limit: int = 100, measure: bool =
 def _fire(session: Session, clock: Clock, limit: int, measure: bool, careful: bool) -> BatchResult:
     locking = session.get_bind().dialect.name == "postgresql"
     result = BatchResult(lateness=[] if measure else None)
-    try:
+    with unit_of_work(session) as work:
         challenges = list(session.scalars(_due(clock, limit, locking)))
         for challenge in challenges:
             due = challenge.next_timer_due
             savepoint = session.begin_nested() if careful else None
             try:
-                version_of(session, challenge)
-                advance(session, clock, open_case(challenge, clock))
+                version = version_of(session, challenge)
+                result_of_step = step.take(clock, challenge, version, "advance")
+                writer = Writer(session, clock, challenge, version)
+                writer.moments(result_of_step.moments)
+                writer.finish(result_of_step)
             except StepFailed as exc:
                 if savepoint is None:
                     raise
@@ -75,7 +81,7 @@ def _fire(session: Session, clock: Clock, limit: int, measure: bool, careful: bo
                 # Not kept; noted, and tried again later rather than every second.
                 log.error("timer step failed for challenge %s: %s", challenge.id, exc)
                 challenge.next_timer_due = clock.now() + RETRY_AFTER_FAILURE
-                set_aside(session, clock, challenge, str(exc), "timer_failed")
+                set_aside(session, clock, challenge, str(exc), events.TimerFailed)
                 result.failed += 1
                 continue
             if savepoint is not None:
@@ -83,10 +89,7 @@ def _fire(session: Session, clock: Clock, limit: int, measure: bool, careful: bo
             result.moved += 1
             if measure:
                 result.lateness.append((due, clock.now()))
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+        work.commit()
     return result
 
 

@@ -1,0 +1,107 @@
+"""What a procedure must be before anything runs: a diagram SpiffWorkflow parses, scripts and expressions the
+sandbox accepts (checked in a step process), forms that are JSON Schema with no reserved field names, lanes
+that name a role of the partnership and a side, user tasks in a lane with a form and a stage, timers the engine
+can run on its clock, and outcomes among the declared ones. `InvalidProcedure` says what is wrong."""
+
+from __future__ import annotations
+
+import ast
+import re
+from typing import Any
+
+from jsonschema.exceptions import SchemaError
+
+from ..bpmn.checks import scripts_of
+from ..bpmn.parser import cached_procedure, parse_xml
+from ..bpmn.tasks import form_of, human_task_specs, properties_of
+from ..bpmn.timers import CLOCKED_TIMERS
+from ..errors import InvalidProcedure
+from ..forms import check_schema
+from ..vocabulary import OUTCOME_NAMES, PROCEDURE_KEY_NAMES, SIDES, reserved_fields, valid_side
+from .files import ProcedureFiles
+
+FORM_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,95}\.json")
+
+
+def _check_forms(files: ProcedureFiles) -> None:
+    reserved = reserved_fields()
+    for name, schema in files.forms.items():
+        if not FORM_NAME.fullmatch(name):
+            raise InvalidProcedure(f"form {name!r} needs a plain file name ending in .json")
+        try:
+            check_schema(schema)
+        except SchemaError as exc:
+            raise InvalidProcedure(f"form {name} is not a valid JSON Schema: {exc.message}") from None
+        clashes = reserved & set(schema.get("properties", {}))
+        if clashes:
+            raise InvalidProcedure(f"form {name} uses reserved field names: {', '.join(sorted(clashes))}")
+
+
+def _check_lanes(files: ProcedureFiles, roles: set[str] | None) -> None:
+    for lane, entry in files.lanes.items():
+        role = entry.get("role") if isinstance(entry, dict) else None
+        if not isinstance(role, str) or not role:
+            raise InvalidProcedure(f"lane {lane!r} needs a role")
+        if roles is not None and role not in roles:
+            raise InvalidProcedure(f"lane {lane!r} names role {role!r}, which the partnership does not have; its "
+                                   f"roles are {', '.join(sorted(roles))}")
+        side = entry.get("side")
+        if not valid_side(side) or len(side) > 80 or len(lane) > 100:
+            raise InvalidProcedure(f"lane {lane!r} has side {side!r}; use one of "
+                                   f"{', '.join(entry.name for entry in SIDES)}")
+
+
+def _assigned_outcomes(source: str) -> set[str]:
+    """The literal texts a script assigns to `outcome` (either branch of an if-expression too)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "outcome" for t in node.targets):
+            values = [node.value.body, node.value.orelse] if isinstance(node.value, ast.IfExp) else [node.value]
+            found |= {v.value for v in values if isinstance(v, ast.Constant) and isinstance(v.value, str)}
+    return found
+
+
+def check_procedure(files: ProcedureFiles, roles: set[str] | None = None,
+                    scripts_checker=None) -> tuple[Any, dict[str, Any]]:
+    """Everything a case will need, checked before anything runs; the parsed specs. `roles`: the partnership's
+    (None: any role name is accepted, as when a folder is validated on its own). `scripts_checker` checks the
+    scripts (default: in a step process)."""
+    unknown = set(files.meta) - PROCEDURE_KEY_NAMES
+    if unknown:
+        raise InvalidProcedure(f"procedure.json has keys the product does not know: {', '.join(sorted(unknown))}")
+    root = parse_xml(files.bpmn_xml)
+    if scripts_checker is None:
+        from ..cases.runner import check_scripts as scripts_checker
+    problem = scripts_checker(files.bpmn_xml)
+    if problem:
+        raise InvalidProcedure(problem)
+    for tag, where, source, mode in scripts_of(root):
+        if mode == "exec":
+            wrong = _assigned_outcomes(source) - OUTCOME_NAMES
+            if wrong:
+                raise InvalidProcedure(f"{tag} of {where} sets outcome to {', '.join(sorted(wrong))}; the outcomes "
+                                       f"are {', '.join(sorted(OUTCOME_NAMES))}")
+    # The content hash of the diagram keys the parse: identical diagrams are parsed once per process.
+    spec, subprocess_specs = cached_procedure(files.content_hash(), files.bpmn_xml, files.process_id)
+    _check_forms(files)
+    _check_lanes(files, roles)
+    tasks = human_task_specs(spec, subprocess_specs)
+    if not tasks:
+        raise InvalidProcedure("the diagram has no user tasks")
+    for ts in tasks:
+        label = f"user task {ts.bpmn_name or ts.name!r}"
+        form = form_of(ts)
+        if not form or form not in files.forms:
+            raise InvalidProcedure(f"{label} needs a form (formJsonSchemaFilename) that exists; got {form!r}")
+        if not ts.lane or ts.lane not in files.lanes:
+            raise InvalidProcedure(f"{label} must sit in a lane that the lane map names; got {ts.lane!r}")
+        stage = properties_of(ts).get("stage", "")
+        if not stage.isdigit():
+            raise InvalidProcedure(f"{label} needs a whole-number 'stage' property; got {stage!r}")
+    for specs in (spec, *subprocess_specs.values()):
+        for ts in specs.task_specs.values():
+            definition = getattr(ts, "event_definition", None)
+            if definition is not None and type(definition).__name__.endswith("TimerEventDefinition") \
+                    and not isinstance(definition, CLOCKED_TIMERS):
+                raise InvalidProcedure(f"timer {ts.bpmn_name!r} is of a kind the engine cannot run on its clock")
+    return spec, subprocess_specs

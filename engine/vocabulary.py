@@ -1,0 +1,154 @@
+"""What a procedure may use, declared once: the functions its scripts and expressions call, the properties of
+its tasks, whom `notify` can tell, the sides a lane can be on, the `x-` keys of its forms, the keys of its
+procedure.json, its outcomes and the statuses of its tasks. docs/procedure-vocabulary.md is generated from this
+module (`python -m engine.vocabulary > docs/procedure-vocabulary.md`) and a test keeps the two the same, so
+nothing a process owner may write goes undocumented. The checks of a procedure and the engine read their
+names from here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str
+    meaning: str
+    signature: str = ""  # for functions: how a diagram calls it
+
+
+FUNCTIONS = (
+    Entry("now", "The moment the case is living, as an ISO 8601 text (a timer's due moment while overdue timers "
+                 "are caught up, else the step's now).", "now()"),
+    Entry("working_days_after", "The end of the working day (17:00 London time unless the partnership says "
+                                "otherwise) that is `days` working days after the day of `moment`; weekends and the "
+                                "bank holidays of the partnership's nation do not count.",
+          "working_days_after(moment, days)"),
+    Entry("working_days_before", "The same time of day `days` working days before `moment` (a reminder before a "
+                                 "deadline).", "working_days_before(moment, days)"),
+    Entry("day_n", "The end of day `n` of a procedure that counts the day the concern was raised as day 1 (the first "
+                   "working day on or after `start`).", "day_n(start, n)"),
+    Entry("hours_before", "The moment `hours` hours before `moment`.", "hours_before(moment, hours)"),
+    Entry("local_time", "How a person reads a moment: \"Monday 21 December 2026, 17:00\" in London time.",
+          "local_time(moment)"),
+    Entry("notify", "Tell people: `to` is one recipient or a list of them (see Notify targets); the subject and "
+                    "message go to their notifications and email.", "notify(to, subject, message)"),
+)
+FUNCTION_NAMES = frozenset(entry.name for entry in FUNCTIONS)
+
+TASK_PROPERTIES = (
+    Entry("stage", "On a user task: the whole number of the stage the task belongs to. The case is at the highest "
+                   "stage of its open tasks."),
+    Entry("due", "On a user task: an expression giving the task's deadline (an ISO 8601 text, usually a variable a "
+                 "script set, such as `stage_due`). A boundary timer at the same moment is the task's deadline; others "
+                 "are reminders."),
+    Entry("formJsonSchemaFilename", "On a user task: the file in forms/ with its form. Written where the SpiffWorkflow "
+                                    "modeler writes it (a property of that name) or as its own "
+                                    "`spiffworkflow:formJsonSchemaFilename` element."),
+)
+
+NOTIFY_TARGETS = (
+    Entry("referrer", "Whoever raised the challenge."),
+    Entry("involved", "The referrer, everyone who claimed or completed a task of the case, whoever its open tasks wait "
+                      "on, and whoever a task that closed at that moment waited on."),
+    Entry("current", "Whoever the tasks open when the script ran wait on: the claimer of a claimed task, everyone "
+                     "holding the lane of an unclaimed one."),
+    Entry("lane:<name>", "Everyone holding the role of the named lane, in the agency on its side."),
+)
+
+CHOSEN_PREFIX = "agency_from:"
+SIDES = (
+    Entry("raising", "The agency that raised the challenge."),
+    Entry("receiving", "The agency challenged."),
+    Entry("partnership", "The partnership's own body (its business unit, executive or scrutineer)."),
+    Entry(f"{CHOSEN_PREFIX}<field>", "An agency chosen while the case runs (an independent chair from an agency not "
+                                     "involved), read from the case's data field of that name."),
+)
+
+FORM_KEYS = (
+    Entry("x-labels", "On a choice: the words shown for each value (value -> label)."),
+    Entry("x-widget", "On a text field: `textarea` for a long answer."),
+    Entry("x-not-future", "On a date field: the date may not be after today (in the partnership's time)."),
+    Entry("x-agency-choice", "On an integer field: `uninvolved` offers the partnership's agencies that neither raised "
+                             "nor received the challenge (its answer names an agency for an agency_from lane)."),
+)
+
+PROCEDURE_KEYS = (
+    Entry("procedure", "The procedure's short name (its folder name)."),
+    Entry("title", "Its title, as people read it."),
+    Entry("process_id", "The id of the BPMN process in procedure.bpmn that is run."),
+    Entry("stage_word", "What the procedure calls its stages: stage (the default), step or level."),
+    Entry("source", "The document the procedure is taken from."),
+    Entry("records", "Records a person can print: key -> {title, tasks: [user task ids]}."),
+    Entry("raise_guidance", "Guidance shown to whoever raises a challenge: a list of {title, text}."),
+    Entry("outcome_labels", "How this procedure words its outcomes: outcome -> label (the deciding body's name)."),
+)
+PROCEDURE_KEY_NAMES = frozenset(entry.name for entry in PROCEDURE_KEYS)
+
+OUTCOMES = (
+    Entry("resolved", "Resolved"),
+    Entry("decided_by_partnership", "Decided by the partnership"),
+    Entry("closed", "Closed"),
+)
+OUTCOME_NAMES = frozenset(entry.name for entry in OUTCOMES)
+
+TASK_STATUSES = (
+    Entry("open", "Waiting for the holders of its lane."),
+    Entry("completed", "Completed with answers."),
+    Entry("lapsed", "Closed by its deadline: the case moved on without it."),
+    Entry("withdrawn", "Closed because the case took another path."),
+    Entry("cancelled", "Closed by the procedure, in history recorded before lapsed and withdrawn were told apart."),
+)
+
+SECTIONS = (
+    ("Diagram functions", "What scripts and expressions may call.", FUNCTIONS),
+    ("Task properties", "`spiffworkflow:property` values on a diagram's tasks.", TASK_PROPERTIES),
+    ("Notify targets", "Whom `notify(to, ...)` can tell.", NOTIFY_TARGETS),
+    ("Lane sides", "The `side` of a lane in lanes.json: which agency's people hold it.", SIDES),
+    ("Form keys", "`x-` keys a form's JSON Schema may use.", FORM_KEYS),
+    ("procedure.json keys", "What a procedure's procedure.json may say.", PROCEDURE_KEYS),
+    ("Outcomes", "What a script may set `outcome` to (the challenge's outcome when its procedure ends).", OUTCOMES),
+    ("Task statuses", "What a task row's status can be.", TASK_STATUSES),
+)
+
+
+def valid_side(side: object) -> bool:
+    if not isinstance(side, str):
+        return False
+    if side.startswith(CHOSEN_PREFIX):
+        return side.removeprefix(CHOSEN_PREFIX).isidentifier()
+    return side in ("raising", "receiving", "partnership")
+
+
+def outcome_label(outcome: str | None, labels: dict[str, str] | None = None) -> str:
+    """How an outcome is worded, in the procedure's own words where it has them."""
+    if not outcome:
+        return ""
+    if labels and outcome in labels:
+        return labels[outcome]
+    return next((entry.meaning for entry in OUTCOMES if entry.name == outcome), outcome)
+
+
+def reserved_fields() -> frozenset[str]:
+    """Names a form field may not have: a diagram function's (the field would hide it), the sandbox's guards, and
+    the builtins a diagram may not name."""
+    from .bpmn.scripting import FORBIDDEN_NAMES, GUARD_NAMES, SAFE_BUILTINS
+
+    return FUNCTION_NAMES | GUARD_NAMES | SAFE_BUILTINS | FORBIDDEN_NAMES
+
+
+def markdown() -> str:
+    lines = ["# Procedure vocabulary", "",
+             "Everything a procedure may use. Generated from `engine/vocabulary.py` "
+             "(`python -m engine.vocabulary > docs/procedure-vocabulary.md`); a test keeps this file the same.", ""]
+    for title, intro, entries in SECTIONS:
+        lines += [f"## {title}", "", intro, "", "| name | meaning |", "|---|---|"]
+        for entry in entries:
+            name = f"`{entry.signature or entry.name}`"
+            lines.append(f"| {name} | {entry.meaning} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(markdown(), end="")
