@@ -31,7 +31,7 @@ chromium:
 	  else echo "Install Debian's chromium package (sudo apt-get install chromium) for the browser tests."; exit 1; fi; }
 
 lint: install
-	$(BIN)/ruff check engine web tests bench tools
+	$(BIN)/ruff check engine web tests bench
 
 test: install chromium lint
 	PC_PASSWORD_ITERATIONS=1000 $(BIN)/pytest -q

@@ -13,15 +13,28 @@ import time
 import uuid
 from datetime import UTC, datetime
 
-from engine.runtime import _stage_of, open_case
-from engine.spiff import dump_workflow, load_workflow, next_timer_due, ready_tasks, run_engine
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
+from bench.seed import loaded
+from engine.bpmn.script_engine import local_time
+from engine.bpmn.serializer import dump_workflow, load_workflow
+from engine.bpmn.tasks import form_of, ready_tasks
+from engine.bpmn.tasks import stage_of as _spec_stage
+from engine.bpmn.timers import next_timer_due
+from engine.cases.run import _Case, moments
 from engine.clock import MovableClock
 from engine.models import Challenge, Task, User
+
+
+def _stage_of(task) -> int:
+    return _spec_stage(task.task_spec)
+
+
+def run_engine(workflow) -> None:
+    list(moments(_Case(workflow, workflow.script_engine.context, frozenset())))
 
 _LOAD = """
 SELECT t.challenge_id, t.task_uuid, t.status, t.claimed_by_id, t.title, t.stage, c.state, c.version,
@@ -44,8 +57,9 @@ INSERT INTO notifications (challenge_id, user_id, email, subject, body, created_
 SELECT ?, u.id, u.email, ?, ?, ?, 'pending', 0, ? FROM users u
 WHERE u.active AND u.id IN (SELECT m.user_id FROM memberships m WHERE m.role = ? AND m.agency_id = ?)
 ORDER BY u.id"""
-_EVENT = "(?, ?, ?, ?, ?, ?)"
-_EVENT_OPENED = "(?, ?, NULL, 'task_opened', (SELECT id FROM tasks WHERE challenge_id = ? AND task_uuid = ?), ?)"
+_EVENT = "(?, ?, ?, ?, ?, ?, ?, ?)"
+_EVENT_OPENED = ("(?, ?, ?, NULL, 'task_opened', (SELECT id FROM tasks WHERE challenge_id = ? AND task_uuid = ?), ?, "
+                 "?)")
 _SAVE = """
 UPDATE challenges SET state = ?, version = ?, next_timer_due = ?, current_stage = ?
 WHERE id = ? AND version = ?"""
@@ -66,9 +80,10 @@ def bare_driver_completions(db: Engine, sessions, answers: dict, n: int, pipelin
                                     Challenge.next_timer_due > datetime.now(UTC))
                              .order_by(Task.id.desc()).limit(n + 20)).all()
         clock = MovableClock(datetime.now(UTC))
-        sample = open_case(s.get(Task, task_ids[0]).challenge, clock)
-    spec, subprocess_specs, lanes = sample.workflow.spec, sample.workflow.subprocess_specs, sample.version.lanes
-    script_engine = sample.script_engine
+        challenge = s.get(Task, task_ids[0]).challenge
+        workflow, script_engine = loaded(challenge, clock.now())
+        lanes = challenge.procedure_version.lanes
+    spec, subprocess_specs = workflow.spec, workflow.subprocess_specs
     proxy = db.raw_connection()
     try:
         conn = proxy.driver_connection
@@ -107,7 +122,7 @@ def bare_driver_completions(db: Engine, sessions, answers: dict, n: int, pipelin
                 raise Refused(f"case {case_id} does more than this step (a cancellation or a new stage)")
             writes = [(statements["complete"], (officer, moment(now), officer, moment(now), moment(now),
                                                 json.dumps(answers), task_id, officer))]
-            events = [(case_id, moment(now), officer, "task_completed", task_id,
+            events = [(case_id, moment(now), moment(now), officer, "task_completed", task_id, "s1_respond",
                        json.dumps({"title": title, "stage": stage, "answers": answers}))]
             opened = []
             for new_uuid, new_task in ready.items():
@@ -124,17 +139,19 @@ def bare_driver_completions(db: Engine, sessions, answers: dict, n: int, pipelin
                 new_title = task_spec.bpmn_name or task_spec.bpmn_id
                 writes.append((statements["open"], (case_id, new_uuid, task_spec.bpmn_id, new_title, task_spec.lane,
                                                      lane["role"], lane["side"], agency, _stage_of(new_task),
-                                                     task_spec.extensions["formJsonSchemaFilename"], moment(due),
+                                                     form_of(task_spec), moment(due),
                                                      moment(now))))
-                due_text = f" It is due by {script_engine.local_time(due.isoformat())}." if due else ""
+                due_text = (f" It is due by {local_time(script_engine.context.calendar, due.isoformat())}."
+                            if due else "")
                 writes.append((statements["tell"], (
                     case_id, f"{reference}: new task - {new_title}",
                     f"A professional challenge needs you: {new_title} (case {subject}).{due_text}",
                     moment(now), moment(now), lane["role"], agency)))
-                opened.append((case_id, moment(now), case_id, new_uuid,
+                opened.append((case_id, moment(now), moment(now), case_id, new_uuid, task_spec.bpmn_id,
                                json.dumps({"title": new_title, "stage": _stage_of(new_task), "lane": task_spec.lane,
                                            "due_at": due.isoformat() if due else None})))
-            writes.append((sql("INSERT INTO events (challenge_id, at, actor_id, kind, task_id, data) VALUES "
+            writes.append((sql("INSERT INTO events (challenge_id, at, recorded_at, actor_id, kind, task_id, "
+                               "element_id, data) VALUES "
                                + ", ".join([_EVENT] * len(events) + [_EVENT_OPENED] * len(opened))),
                            tuple(value for event in events + opened for value in event)))
             writes.append((statements["save"], (dump_workflow(workflow), version + 1,

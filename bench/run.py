@@ -28,13 +28,17 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import psycopg  # noqa: E402
-from engine.runtime import open_case  # noqa: E402
-from engine.spiff import SERIALIZER, ChallengeScriptEngine, run_engine  # noqa: E402
 from sqlalchemy import func, select, text, update  # noqa: E402
 
 from bench.ceiling import bare_driver_completions  # noqa: E402
-from bench.seed import clone, raised_for_one_missed_deadline, template  # noqa: E402
-from engine import access  # noqa: E402
+from bench.seed import (  # noqa: E402
+    clone,
+    loaded,  # noqa: E402
+    raised_for_one_missed_deadline,
+    template,
+)
+from engine.bpmn.serializer import SERIALIZER  # noqa: E402
+from engine.cases.run import _Case, moments  # noqa: E402
 from engine.cases.tasks import complete_task  # noqa: E402
 from engine.cases.timers import fire_batch  # noqa: E402
 from engine.cases.worker import TimerWorker  # noqa: E402
@@ -42,6 +46,7 @@ from engine.clock import MovableClock  # noqa: E402
 from engine.db import make_engine, make_sessions  # noqa: E402
 from engine.demo import load_demo  # noqa: E402
 from engine.models import Base, Challenge, Event, Task, User  # noqa: E402
+from engine.queries import access  # noqa: E402
 
 ANSWERS = {"rationale": "Threshold not met on the information held.", "response": "We will review it today."}
 POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -117,12 +122,10 @@ def engine_floor(sessions, n: int) -> float:
     with sessions() as s:
         source = s.scalar(select(Challenge).where(Challenge.current_stage == 1,
                                                   Challenge.next_timer_due > datetime.now(UTC)).limit(1))
-        clock = MovableClock(datetime.now(UTC))
-        case = open_case(source, clock)
-        spec, subs = case.workflow.spec, case.workflow.subprocess_specs
-        state = SERIALIZER.serialize_json(case.workflow)  # the spec-free JSON, as stored
-        engine = ChallengeScriptEngine(clock, case.script_engine.calendar)
-        task_uuid = next(t.id for t in case.workflow.get_tasks() if t.task_spec.name == "s1_respond")
+        workflow, engine = loaded(source, datetime.now(UTC))
+        spec, subs = workflow.spec, workflow.subprocess_specs
+        state = SERIALIZER.serialize_json(workflow)  # the spec-free JSON, as stored
+        task_uuid = next(t.id for t in workflow.get_tasks() if t.task_spec.name == "s1_respond")
     started = time.perf_counter()
     for _ in range(n):
         dct = json.loads(state)
@@ -133,7 +136,7 @@ def engine_floor(sessions, n: int) -> float:
         task = workflow.get_task_from_id(task_uuid)
         task.data.update(ANSWERS)
         task.run()
-        run_engine(workflow)
+        list(moments(_Case(workflow, engine.context, frozenset())))
         SERIALIZER.serialize_json(workflow)
     return n / (time.perf_counter() - started)
 

@@ -73,10 +73,24 @@ def clone(session: Session, source: Challenge, count: int, batch: int = 2000,
         new_ids = list(session.scalars(insert(Challenge).returning(Challenge.id), rows))
         session.execute(insert(Task), [{**tr, "challenge_id": cid} for cid in new_ids for tr in task_rows])
         session.execute(insert(Event), [
-            {"challenge_id": cid, "at": source.raised_at, "actor_id": source.referrer_id, "kind": "challenge_raised",
-             "task_id": None, "data": {"reference": source.reference, "copied": True}} for cid in new_ids
+            {"challenge_id": cid, "at": source.raised_at, "recorded_at": source.raised_at,
+             "actor_id": source.referrer_id, "kind": "challenge_raised", "task_id": None,
+             "data": {"reference": source.reference, "copied": True}} for cid in new_ids
         ])
         session.commit()
         ids.extend(new_ids)
         done += n
     return ids
+
+
+def loaded(challenge, now):
+    """The challenge's workflow and script engine, loaded in this process (the floor and the ceiling run the
+    engine here, with no step process)."""
+    from engine.bpmn.context import StepContext
+    from engine.bpmn.script_engine import StepScriptEngine
+    from engine.bpmn.serializer import load_workflow
+    from engine.cases.writer import calendar_for
+    from engine.procedures.versions import specs_of
+
+    engine = StepScriptEngine(StepContext(now=now, calendar=calendar_for(challenge)))
+    return load_workflow(challenge.state, *specs_of(challenge.procedure_version), engine), engine

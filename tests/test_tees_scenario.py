@@ -173,7 +173,8 @@ def test_a_child_protection_plan_challenge_walks_all_four_stages_and_tiers(walk)
              if bpmn_id == "s3_decide"]
     assert tiers == ["R. Jones, Head of Service", "S. Lee, Director"]
     convene = walk.record()[-2][3]
-    assert convene["Agency of the independent chair (not involved in the disagreement)"] == str(health.id)
+    # The chair's agency reads as its name, not its id (a new user found "13" on the printed record).
+    assert convene["Agency of the independent chair (not involved in the disagreement)"] == health.name
 
 
 @pytest.mark.parametrize("cp_or_lac, words", [

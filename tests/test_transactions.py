@@ -16,10 +16,10 @@ from engine.bpmn.script_engine import StepScriptEngine
 from engine.bpmn.serializer import dump_workflow, load_workflow, state_json
 from engine.bpmn.timers import next_timer_due
 from engine.calendar import WorkingCalendar
-from engine.demo import add_roles
 from engine.cases.raising import raise_challenge
 from engine.cases.tasks import complete_task
 from engine.cases.timers import RETRY_AFTER_FAILURE, fire_due_timers
+from engine.demo import add_roles
 from engine.errors import StepFailed
 from engine.models import Agency, AppendOnlyViolation, Challenge, Event, Notification, Partnership, Task
 from engine.procedures.files import ProcedureFiles

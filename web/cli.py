@@ -21,6 +21,7 @@ from engine.models import User
 from engine.notifications import SmtpSettings, deliver_pending
 
 from .database import clock, db
+from .procedure_cli import procedure
 
 
 def configure_logging() -> None:
@@ -52,6 +53,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(reset_password_command)
     app.cli.add_command(deliver_mail)
     app.cli.add_command(timer_worker)
+    app.cli.add_command(procedure)
 
 
 @click.command("init-db")

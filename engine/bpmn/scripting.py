@@ -47,6 +47,10 @@ class ScriptLimit(UnsafeScript):
     """A script or expression ran past the time, the iterations or the sizes a diagram is allowed."""
 
 
+class OutOfMemory(ScriptLimit):
+    """The process ran out of the memory it may use while a script ran."""
+
+
 @dataclass(frozen=True)
 class Limits:
     """What one evaluation of a script or expression may use. A diagram's scripts take microseconds; these are
@@ -504,7 +508,7 @@ def _execute(code: CodeType, scope: dict[str, Any], local: dict | None, mode: st
     except RecursionError:
         raise ScriptLimit("the script nested too deeply") from None
     except MemoryError:
-        raise ScriptLimit("the script ran out of memory") from None
+        raise OutOfMemory("the script ran out of memory") from None
     finally:
         sys.settrace(previous)
 

@@ -25,6 +25,7 @@ from SpiffWorkflow.util.task import TaskState
 from ..bpmn.context import Notice, StepContext
 from ..bpmn.parser import parse_procedure
 from ..bpmn.script_engine import StepScriptEngine
+from ..bpmn.scripting import OutOfMemory
 from ..bpmn.serializer import dump_workflow, load_workflow, new_workflow
 from ..bpmn.tasks import form_of, properties_of, ready_tasks, stage_of
 from ..bpmn.timers import next_timer_due, timer_value
@@ -37,11 +38,12 @@ ENGINE_ERRORS = (SpiffWorkflowException, InvalidProcedure, ValueError, TypeError
 
 
 class StepRefused(Exception):
-    """The step cannot be taken on the case as it stands (`conflict`) or the procedure failed (`failed`)."""
+    """The step cannot be taken on the case as it stands (`conflict`) or the procedure failed (`failed`).
+    `retire`: the process that took it should not take another (it ran out of memory)."""
 
-    def __init__(self, kind: str, message: str) -> None:
+    def __init__(self, kind: str, message: str, retire: bool = False) -> None:
         super().__init__(message)
-        self.kind = kind
+        self.kind, self.retire = kind, retire
 
 
 @dataclass
@@ -284,9 +286,21 @@ def run_step(request: StepRequest) -> StepResult:
     except StepRefused:
         raise
     except MemoryError:
-        raise StepRefused("failed", "the procedure could not move on: the step ran out of memory") from None
+        raise StepRefused("failed", "the procedure could not move on: the step ran out of memory",
+                          retire=True) from None
     except ENGINE_ERRORS as exc:
-        raise StepRefused("failed", f"the procedure could not move on: {exc}") from exc
+        raise StepRefused("failed", f"the procedure could not move on: {exc}", retire=_out_of_memory(exc)) from exc
+
+
+def _out_of_memory(exc: BaseException | None) -> bool:
+    """Whether the failure was running out of memory, however SpiffWorkflow wrapped it."""
+    seen = 0
+    while exc is not None and seen < 20:
+        if isinstance(exc, (MemoryError, OutOfMemory)):
+            return True
+        exc = getattr(exc, "exception", None) or exc.__cause__ or exc.__context__
+        seen += 1
+    return False
 
 
 def result_to_dict(result: StepResult) -> dict[str, Any]:

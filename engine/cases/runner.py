@@ -59,6 +59,9 @@ class StepProcess:
         if self.alive():
             self.process.kill()
         self.process.wait(timeout=5)
+        for stream in (self.process.stdin, self.process.stdout):
+            if stream is not None and not stream.closed:
+                stream.close()
 
     def _read_exactly(self, size: int, deadline: float) -> bytes:
         fd, chunks, wanted = self.process.stdout.fileno(), [], size
@@ -190,7 +193,7 @@ def _serve(memory_mb: int) -> None:
                 step["version"] = versions[version["content_hash"]]
                 reply = {"result": result_to_dict(run_step(StepRequest(**step)))}
         except StepRefused as exc:
-            reply = {"refused": exc.kind, "message": str(exc)}
+            reply = {"refused": exc.kind, "message": str(exc), "retire": exc.retire}
         except MemoryError:
             reply = {"refused": "failed", "message": "the procedure could not move on: the step ran out of memory",
                      "retire": True}

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import Challenge, Event, Task
+from ..models import Agency, Challenge, Event, Task
 
 
 @dataclass
@@ -36,17 +36,20 @@ class StageRecord:
         return max(dues) if dues else None
 
 
-def answer_text(prop: dict[str, Any], value: Any) -> str:
+def answer_text(prop: dict[str, Any], value: Any, agencies: dict[int, str] | None = None) -> str:
     if isinstance(value, bool):
         return "Yes" if value else "No"
+    if prop.get("x-agency-choice") and agencies is not None:
+        return agencies.get(value, str(value))  # an agency chosen by its id reads as its name
     labels = prop.get("x-labels", {})
     return str(labels.get(value, value))
 
 
-def answers_of(schema: dict[str, Any], data: dict[str, Any] | None) -> list[Answer]:
+def answers_of(schema: dict[str, Any], data: dict[str, Any] | None,
+               agencies: dict[int, str] | None = None) -> list[Answer]:
     data = data or {}
     props = schema.get("properties", {})
-    return [Answer(props[name].get("title", name), answer_text(props[name], data[name]), name)
+    return [Answer(props[name].get("title", name), answer_text(props[name], data[name], agencies), name)
             for name in props if name in data]
 
 
@@ -54,9 +57,11 @@ def stage_records(session: Session, challenge: Challenge) -> list[StageRecord]:
     forms = challenge.procedure_version.forms
     stages: dict[int, StageRecord] = {}
     rows = session.scalars(select(Task).where(Task.challenge_id == challenge.id).order_by(Task.id)).all()
+    agencies = dict(session.execute(select(Agency.id, Agency.name)
+                                    .where(Agency.partnership_id == challenge.partnership_id)).all())
     for row in rows:
         stage = stages.setdefault(row.stage, StageRecord(row.stage))
-        stage.tasks.append(TaskRecord(row, answers_of(forms.get(row.form, {}), row.data)))
+        stage.tasks.append(TaskRecord(row, answers_of(forms.get(row.form, {}), row.data, agencies)))
     return [stages[n] for n in sorted(stages)]
 
 
