@@ -7,12 +7,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from engine.cases.raising import raise_challenge
 from engine.cases.tasks import claim_task, complete_task
 from engine.cases.timers import fire_due_timers
-from engine.models import Agency, Challenge, Notification, Partnership, Task, User
+from engine.models import Agency, Challenge, Event, Notification, Partnership, Task, User
 from engine.queries.access import my_tasks
 from engine.queries.records import stage_records
 
@@ -58,14 +58,42 @@ class Walk:
         claim_task(self.session, self.clock, person, row.id)
         return complete_task(self.session, self.clock, person, row.id, answers)
 
+    def act(self, username: str, answers: dict[str, Any], when: datetime | None = None) -> Task:
+        """The user finds the case's task in My tasks, claims it and completes it."""
+        if when is not None:
+            self.clock.set(when)
+        person = self.user(username)
+        [line] = [t for t in my_tasks(self.session, person) if t.challenge_id == self.challenge.id]
+        claim_task(self.session, self.clock, person, line.id)
+        done = complete_task(self.session, self.clock, person, line.id, answers)
+        self.refresh()
+        return done
+
     def fire(self, when: datetime) -> int:
+        """Move the clock and fire every timer due by then; how many cases moved."""
         self.clock.set(when)
-        return fire_due_timers(self.session, self.clock)
+        moved = fire_due_timers(self.session, self.clock)
+        self.refresh()
+        return moved
 
     # reading ----------------------------------------------------------------------------------------------
+    @property
+    def ref(self) -> str:
+        return self.challenge.reference
+
     def refresh(self) -> Challenge:
         self.session.expire_all()
-        return self.session.get(Challenge, self.challenge.id)
+        self.challenge = self.session.get(Challenge, self.challenge.id)
+        return self.challenge
+
+    def only_open_task(self) -> Task:
+        tasks = list(self.open_tasks().values())
+        assert len(tasks) == 1, [t.title for t in tasks]
+        return tasks[0]
+
+    def who_has(self, task: Task, usernames: list[str]) -> list[str]:
+        """Which of these users' My tasks list this task."""
+        return [name for name in usernames if task.id in [t.id for t in my_tasks(self.session, self.user(name))]]
 
     def open_tasks(self) -> dict[str, Task]:
         self.session.expire_all()
@@ -112,6 +140,30 @@ class Walk:
                    Notification.subject == subject))
         assert found is not None, (username, subject)
         return found
+
+    def subjects(self, username: str) -> list[str]:
+        """The subjects of this challenge's notifications to the user, in order."""
+        return list(self.session.scalars(
+            select(Notification.subject)
+            .where(Notification.user_id == self.user(username).id, Notification.challenge_id == self.challenge.id)
+            .order_by(Notification.id)))
+
+    def recipients(self, subject: str) -> set[str]:
+        return set(self.session.scalars(
+            select(User.username).join(Notification, Notification.user_id == User.id)
+            .where(Notification.challenge_id == self.challenge.id, Notification.subject == subject)))
+
+    def notification_ids(self, subject: str) -> list[int]:
+        return list(self.session.scalars(select(Notification.id).where(
+            Notification.challenge_id == self.challenge.id, Notification.subject == subject)
+            .order_by(Notification.id)))
+
+    def events(self, after: int = 0) -> list[Event]:
+        return list(self.session.scalars(select(Event).where(Event.challenge_id == self.challenge.id,
+                                                             Event.id > after).order_by(Event.id)))
+
+    def last_event_id(self) -> int:
+        return self.session.scalar(select(func.max(Event.id)).where(Event.challenge_id == self.challenge.id)) or 0
 
     def record(self) -> list[tuple[int, str, str, dict[str, str]]]:
         """Each task of the record: (stage, bpmn id, status, {label: answer})."""

@@ -14,20 +14,18 @@ substituted on Monday 28 December, New Year's Day Friday 1 January 2027; GMT, so
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
 
 from engine.accounts import create_user
-from engine.cases.raising import raise_challenge
 from engine.cases.tasks import claim_task, complete_task
-from engine.cases.timers import fire_due_timers
 from engine.errors import Conflict
-from engine.models import Challenge, Event, Notification, Task, User
+from engine.models import Event, Notification, Task
 from engine.queries.access import can_view, my_tasks
 from tests.conftest import raise_answers
+from tests.walk import Walk
 
 USERS = [f"{agency}-{role}" for agency in ("csc", "police", "health", "school")
          for role in ("practitioner", "manager", "head")] + ["dsp-business-unit", "dsp-scrutineer"]
@@ -97,94 +95,32 @@ REMINDER = {
 }
 
 
-@dataclass
-class Walk:
-    """One challenge on its way through the procedure."""
+def stage(walk: Walk, n: int, decision: dict | None = None) -> None:
+    respond_by, decide_by, answers, respond_at, decide_at = STAGES[n]
+    walk.act(respond_by, RESPOND, respond_at)
+    walk.act(decide_by, decision or answers, decide_at)
 
-    session: object
-    clock: object
-    user: object
-    challenge: Challenge
 
-    @property
-    def ref(self) -> str:
-        return self.challenge.reference
+def escalate_to(walk: Walk, n: int) -> None:
+    for number in range(walk.challenge.current_stage, n):
+        stage(walk, number)
+    assert walk.challenge.current_stage == n
 
-    def refresh(self) -> Challenge:
-        self.session.expire_all()
-        self.challenge = self.session.get(Challenge, self.challenge.id)
-        return self.challenge
 
-    def open_tasks(self) -> list[Task]:
-        return list(self.session.scalars(select(Task).where(Task.challenge_id == self.challenge.id,
-                                                            Task.status == "open").order_by(Task.id)))
-
-    def only_open_task(self) -> Task:
-        tasks = self.open_tasks()
-        assert len(tasks) == 1, [t.title for t in tasks]
-        return tasks[0]
-
-    def who_has(self, task: Task) -> list[str]:
-        """Every demo user whose My tasks lists this task."""
-        return [name for name in USERS if task.id in [t.id for t in my_tasks(self.session, self.user(name))]]
-
-    def act(self, username: str, answers: dict, at: datetime | None = None) -> Task:
-        """The user finds the case's task in My tasks, claims it and completes it."""
-        if at is not None:
-            self.clock.set(at)
-        person = self.user(username)
-        [task] = [t for t in my_tasks(self.session, person) if t.challenge_id == self.challenge.id]
-        claim_task(self.session, self.clock, person, task.id)
-        done = complete_task(self.session, self.clock, person, task.id, answers)
-        self.refresh()
-        return done
-
-    def stage(self, n: int, decision: dict | None = None) -> None:
-        respond_by, decide_by, answers, respond_at, decide_at = STAGES[n]
-        self.act(respond_by, RESPOND, respond_at)
-        self.act(decide_by, decision or answers, decide_at)
-
-    def escalate_to(self, n: int) -> None:
-        for stage in range(self.challenge.current_stage, n):
-            self.stage(stage)
-        assert self.challenge.current_stage == n
-
-    def subjects(self, username: str) -> list[str]:
-        return list(self.session.scalars(
-            select(Notification.subject)
-            .where(Notification.user_id == self.user(username).id, Notification.challenge_id == self.challenge.id)
-            .order_by(Notification.id)))
-
-    def recipients(self, subject: str) -> set[str]:
-        return set(self.session.scalars(
-            select(User.username).join(Notification, Notification.user_id == User.id)
-            .where(Notification.challenge_id == self.challenge.id, Notification.subject == subject)))
-
-    def notification_ids(self, subject: str) -> list[int]:
-        return list(self.session.scalars(select(Notification.id).where(
-            Notification.challenge_id == self.challenge.id, Notification.subject == subject)
-            .order_by(Notification.id)))
-
-    def events(self, after: int = 0) -> list[Event]:
-        return list(self.session.scalars(select(Event).where(Event.challenge_id == self.challenge.id,
-                                                             Event.id > after).order_by(Event.id)))
-
-    def last_event_id(self) -> int:
-        return self.session.scalar(select(func.max(Event.id)).where(Event.challenge_id == self.challenge.id)) or 0
-
-    def fire(self, at: datetime) -> int:
-        self.clock.set(at)
-        moved = fire_due_timers(self.session, self.clock)
-        self.refresh()
-        return moved
+def who_has(walk: Walk, task: Task) -> list[str]:
+    """Every demo user of Darlington whose My tasks lists this task."""
+    return walk.who_has(task, USERS)
 
 
 @pytest.fixture
-def walk(session, clock, user, agency) -> Walk:
+def walk(session, clock, demo) -> Walk:
     """csc-practitioner raises the challenge against Durham Constabulary at Friday 18 December 2026, 15:00."""
     assert clock.now() == RAISED
-    challenge = raise_challenge(session, clock, user("csc-practitioner"), raise_answers(agency("Durham").id))
-    return Walk(session, clock, user, challenge)
+    walk = Walk(session, clock, "darlington")
+    given = raise_answers(0)
+    del given["receiving_agency_id"]
+    walk.raise_("csc-practitioner", "Durham Constabulary", **given)
+    return walk
 
 
 def kinds(events: list[Event]) -> list[str]:
@@ -201,7 +137,7 @@ def test_stage_1_the_receiving_practitioner_responds_by_monday_17_00(walk):
     assert task.title == "Stage 1: respond to the challenge"
     assert (task.stage, task.lane, task.form) == (1, "Receiving practitioner", "respond.json")
     assert task.due_at == DUE[1]
-    assert walk.who_has(task) == ["police-practitioner"]
+    assert who_has(walk, task) == ["police-practitioner"]
     assert challenge.next_timer_due == REMINDER[1]
     # The referrer is not told that their own new challenge is at stage 1; the receiving practitioner is told
     # there is a task for them.
@@ -216,7 +152,7 @@ def test_stage_1_then_the_raising_practitioner_records_the_discussion_and_decide
     task = walk.only_open_task()
     assert task.title == "Stage 1: record the discussion and decide"
     assert (task.lane, task.form, task.due_at) == ("Raising practitioner", "decide.json", DUE[1])
-    assert walk.who_has(task) == ["csc-practitioner"]
+    assert who_has(walk, task) == ["csc-practitioner"]
     assert walk.challenge.current_stage == 1
 
 
@@ -229,7 +165,7 @@ def test_stage_2_line_managers_once_the_practitioners_escalate(walk):
     task = walk.only_open_task()
     assert (task.title, task.stage, task.lane) == ("Stage 2: respond to the challenge", 2, "Receiving line manager")
     assert task.due_at == DUE[2]
-    assert walk.who_has(task) == ["police-manager"]
+    assert who_has(walk, task) == ["police-manager"]
     assert walk.challenge.next_timer_due == REMINDER[2]
     assert f"{walk.ref}: now at stage 2" in walk.subjects("csc-practitioner")
     assert kinds(walk.events(mark)) == ["task_claimed", "task_completed", "task_opened", "stage_entered"]
@@ -241,14 +177,14 @@ def test_stage_2_line_managers_once_the_practitioners_escalate(walk):
     task = walk.only_open_task()
     assert (task.title, task.lane, task.due_at) == ("Stage 2: record the discussion and decide",
                                                     "Raising line manager", DUE[2])
-    assert walk.who_has(task) == ["csc-manager"]
+    assert who_has(walk, task) == ["csc-manager"]
 
 
 def test_stage_3_inter_agency_meeting_recorded_and_copied_to_the_business_unit(walk):
-    walk.escalate_to(3)
+    escalate_to(walk, 3)
     task = walk.only_open_task()
     assert (task.title, task.stage, task.due_at) == ("Stage 3: respond to the challenge", 3, DUE[3])
-    assert walk.who_has(task) == ["police-manager"]
+    assert who_has(walk, task) == ["police-manager"]
     assert walk.challenge.next_timer_due == REMINDER[3]
     assert f"{walk.ref}: now at stage 3" in walk.subjects("csc-practitioner")
 
@@ -256,7 +192,7 @@ def test_stage_3_inter_agency_meeting_recorded_and_copied_to_the_business_unit(w
     task = walk.only_open_task()
     assert (task.title, task.form, task.due_at) == ("Stage 3: Professional Challenge Recording Tool",
                                                     "recording_tool.json", DUE[3])
-    assert walk.who_has(task) == ["csc-manager"]
+    assert who_has(walk, task) == ["csc-manager"]
     copy = f"{walk.ref}: Professional Challenge Recording Tool (stage 3)"
     assert copy not in walk.subjects("dsp-business-unit")
 
@@ -276,11 +212,11 @@ def test_stage_3_inter_agency_meeting_recorded_and_copied_to_the_business_unit(w
 
 
 def test_stage_4_heads_of_service(walk):
-    walk.escalate_to(4)
+    escalate_to(walk, 4)
     task = walk.only_open_task()
     assert (task.title, task.lane, task.due_at) == ("Stage 4: respond to the challenge",
                                                     "Receiving head of service", DUE[4])
-    assert walk.who_has(task) == ["police-head"]
+    assert who_has(walk, task) == ["police-head"]
     assert walk.challenge.next_timer_due == REMINDER[4]
     assert f"{walk.ref}: now at stage 4" in walk.subjects("csc-practitioner")
 
@@ -288,18 +224,18 @@ def test_stage_4_heads_of_service(walk):
     task = walk.only_open_task()
     assert (task.title, task.lane, task.due_at) == ("Stage 4: record the discussion and decide",
                                                     "Raising head of service", DUE[4])
-    assert walk.who_has(task) == ["csc-head"]
+    assert who_has(walk, task) == ["csc-head"]
 
 
 def test_stage_5_monitoring_questions_then_the_scrutineers_decision(walk):
-    walk.escalate_to(5)
+    escalate_to(walk, 5)
     reached = f"{walk.ref}: professional challenge reached stage 5"
     assert walk.recipients(reached) == {"dsp-scrutineer"}
     task = walk.only_open_task()
     assert (task.title, task.stage, task.lane, task.form) == ("Stage 5: monitoring questions", 5,
                                                               "DSP Business Unit", "monitoring.json")
     assert task.due_at == DUE[5]
-    assert walk.who_has(task) == ["dsp-business-unit"]
+    assert who_has(walk, task) == ["dsp-business-unit"]
     assert walk.challenge.next_timer_due == REMINDER[5]
     assert f"{walk.ref}: now at stage 5" in walk.subjects("csc-practitioner")
 
@@ -308,14 +244,14 @@ def test_stage_5_monitoring_questions_then_the_scrutineers_decision(walk):
     assert (task.title, task.lane, task.form) == ("Stage 5: decide the next course of action",
                                                   "Lead Safeguarding Partners", "partners_decision.json")
     assert task.due_at == DUE[5]
-    assert walk.who_has(task) == ["dsp-scrutineer"]
+    assert who_has(walk, task) == ["dsp-scrutineer"]
 
     walk.act("dsp-scrutineer", PARTNERS_DECISION, DECISION_AT)
     challenge = walk.challenge
     assert (challenge.status, challenge.outcome, challenge.current_stage) == ("closed", "decided_by_partnership", 5)
     assert challenge.closed_at == DECISION_AT
     assert challenge.next_timer_due is None
-    assert walk.open_tasks() == []
+    assert walk.open_tasks() == {}
     decided = f"{walk.ref}: decision of the Lead Safeguarding Partners"
     assert walk.recipients(decided) == {"csc-practitioner", "police-practitioner", "csc-manager", "police-manager",
                                         "csc-head", "police-head", "dsp-business-unit", "dsp-scrutineer"}
@@ -326,7 +262,7 @@ def test_stage_5_monitoring_questions_then_the_scrutineers_decision(walk):
 
 
 def test_escalation_by_decision_all_the_way_leaves_a_complete_record(walk):
-    walk.escalate_to(5)
+    escalate_to(walk, 5)
     walk.act("dsp-business-unit", MONITORING, MONITORING_AT)
     walk.act("dsp-scrutineer", PARTNERS_DECISION, DECISION_AT)
 
@@ -436,7 +372,7 @@ def test_missing_the_stage_1_deadline_moves_the_challenge_to_stage_2(walk):
 
     task = walk.only_open_task()
     assert task.title == "Stage 2: respond to the challenge"
-    assert walk.who_has(task) == ["police-manager"]
+    assert who_has(walk, task) == ["police-manager"]
     # Stage 2 counts from the deadline (Mon 21 Dec 17:00): Tue 22, Wed 23, Thu 24 December.
     assert task.due_at == utc(2026, 12, 24, 17, 0)
     assert challenge.next_timer_due == utc(2026, 12, 23, 17, 0)  # its reminder, a working day before
@@ -480,7 +416,7 @@ def test_a_late_worker_catches_up_every_timer_in_due_order(walk):
     assert (challenge.status, challenge.current_stage) == ("open", 3)
     task = walk.only_open_task()
     assert task.title == "Stage 3: respond to the challenge"
-    assert walk.who_has(task) == ["police-manager"]
+    assert who_has(walk, task) == ["police-manager"]
     # A target of five working days after Thu 24 Dec: Tue 29, Wed 30, Thu 31, Mon 4, Tue 5 January 2027.
     assert task.due_at == utc(2027, 1, 5, 17, 0)
     assert challenge.next_timer_due == utc(2027, 1, 5, 17, 0)
@@ -505,8 +441,8 @@ def test_passing_the_stage_3_target_tells_everyone_but_does_not_escalate(walk):
                           "due": "2027-01-05T17:00:00+00:00"}
     challenge = walk.challenge
     assert (challenge.status, challenge.current_stage) == ("open", 3)
-    assert [t.id for t in walk.open_tasks()] == [task.id]
-    assert walk.who_has(task) == ["police-manager"]
+    assert [t.id for t in walk.open_tasks().values()] == [task.id]
+    assert who_has(walk, task) == ["police-manager"]
     assert challenge.next_timer_due is None
     # Nothing further fires however long it waits: the managers decide stage 3, not the clock.
     assert walk.fire(utc(2027, 3, 1, 12, 0)) == 0
@@ -523,7 +459,7 @@ def test_resolved_at_stage_1_closes_the_challenge(walk):
     assert (challenge.status, challenge.outcome, challenge.current_stage) == ("closed", "resolved", 1)
     assert challenge.closed_at == utc(2026, 12, 18, 16, 30)
     assert challenge.next_timer_due is None
-    assert walk.open_tasks() == []
+    assert walk.open_tasks() == {}
     resolved = f"{walk.ref}: resolved at stage 1"
     assert walk.recipients(resolved) == {"csc-practitioner", "police-practitioner"}
     assert walk.subjects("csc-practitioner")[-1] == resolved
@@ -539,14 +475,14 @@ def test_resolved_at_stage_1_closes_the_challenge(walk):
 # --- d) resolved at stage 4 ------------------------------------------------------------------------------------
 
 def test_resolved_at_stage_4_by_the_heads_of_service_closes_the_challenge(walk):
-    walk.escalate_to(4)
-    walk.stage(4, decision=RESOLVED)
+    escalate_to(walk, 4)
+    stage(walk, 4, decision=RESOLVED)
 
     challenge = walk.challenge
     assert (challenge.status, challenge.outcome, challenge.current_stage) == ("closed", "resolved", 4)
     assert challenge.closed_at == STAGES[4][4]
     assert challenge.next_timer_due is None
-    assert walk.open_tasks() == []
+    assert walk.open_tasks() == {}
     assert walk.recipients(f"{walk.ref}: resolved at stage 4") == {
         "csc-practitioner", "police-practitioner", "csc-manager", "police-manager", "csc-head", "police-head"}
     assert walk.events()[-1].data == {"outcome": "resolved", "stage": 4}

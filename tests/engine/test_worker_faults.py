@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from bench.seed import clone, raised_for_one_missed_deadline, template
 from engine.models import Challenge, Event
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.skipif(
     not (os.environ.get("PC_TEST_DATABASE_URL") or "").startswith("postgresql"),
