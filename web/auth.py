@@ -80,8 +80,11 @@ def _password_first():
 
 
 def _safe_next(target: str | None) -> str:
-    if target and urlsplit(target).netloc == "" and target.startswith("/") and not target.startswith("//"):
-        return target
+    try:
+        if target and urlsplit(target).netloc == "" and target.startswith("/") and not target.startswith("//"):
+            return target
+    except ValueError:  # not even a URL, such as "//[" (an unclosed IPv6 address)
+        pass
     return url_for("tasks.my_tasks")
 
 
