@@ -57,9 +57,10 @@ def _failures_since(session: Session, since: datetime, *, username: str | None =
 def _throttled_until(session: Session, clock: Clock, name: str, address: str | None) -> datetime | None:
     now = clock.now()
     window_start = now - THROTTLE_WINDOW
-    # A success for the account starts its count again; an address keeps its count.
-    last_success = session.scalar(select(func.max(AccessLog.at)).where(AccessLog.kind == "login",
-                                                                        AccessLog.username == name))
+    # A success for the account, or an administrator's reset of its password, starts its count again; an
+    # address keeps its count.
+    last_success = session.scalar(select(func.max(AccessLog.at)).where(
+        AccessLog.kind.in_(("login", "password_reset")), AccessLog.username == name))
     since = max(window_start, last_success) if last_success else window_start
     limits = [(_failures_since(session, since, username=name), ACCOUNT_FAILURES)]
     if address:

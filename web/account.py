@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from engine import signin, tokens
+from engine import passwords, signin, tokens
 from engine.errors import Invalid
 
 from .auth import caller, start_session
@@ -33,7 +33,7 @@ def password():
             flash("Your password has been changed. You have been logged out everywhere else.")
             return redirect(url_for("tasks.my_tasks"))
     return render_template("account_password.html", errors=errors, must_change=current_user.must_change_password,
-                           min_length=signin.MIN_PASSWORD_LENGTH), 422 if errors else 200
+                           min_length=passwords.MIN_LENGTH), 422 if errors else 200
 
 
 @bp.route("/tokens", methods=["GET", "POST"])
@@ -45,7 +45,8 @@ def token_list():
         days = request.form.get("days", "")
         try:
             _, new_secret = tokens.create_token(db.session, clock(), current_user, request.form.get("name", ""),
-                                                int(days) if days.isdigit() else 0, caller())
+                                                int(days) if days.isascii() and days.isdigit() and len(days) <= 6
+                                                else 0, caller())
         except Invalid as exc:
             db.session.rollback()
             errors = exc.errors

@@ -22,8 +22,8 @@ csrf = CSRFProtect()
 
 SESSION_KEY = "sid"
 ENDED = {
-    "idle": "You were logged out after {idle} minutes without activity. Log in again to go on.",
-    "expired": "Your session reached its limit of {hours} hours. Log in again to go on.",
+    "idle": "You were logged out after {idle} without activity. Log in again to go on.",
+    "expired": "Your session reached its limit of {hours}. Log in again to go on.",
     "password": "Your password was changed or reset, so you were logged out. Log in with the new password.",
     "deactivated": "Your account is no longer active.",
 }
@@ -58,11 +58,16 @@ def load_user(user_id: str) -> User | None:
     return user
 
 
+def _count(number: int, unit: str) -> str:
+    return f"{number} {unit}" if number == 1 else f"{number} {unit}s"
+
+
 @login_manager.unauthorized_handler
 def _unauthorized():
     reason = g.get("session_ended")
     config = current_app.config
-    flash(ENDED[reason].format(idle=config["SESSION_IDLE_MINUTES"], hours=config["SESSION_HOURS"])
+    flash(ENDED[reason].format(idle=_count(config["SESSION_IDLE_MINUTES"], "minute"),
+                               hours=_count(config["SESSION_HOURS"], "hour"))
           if reason in ENDED else "Log in to see your professional challenges.")
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
@@ -75,8 +80,11 @@ def _password_first():
 
 
 def _safe_next(target: str | None) -> str:
-    if target and urlsplit(target).netloc == "" and target.startswith("/") and not target.startswith("//"):
-        return target
+    try:
+        if target and urlsplit(target).netloc == "" and target.startswith("/") and not target.startswith("//"):
+            return target
+    except ValueError:  # not even a URL, such as "//[" (an unclosed IPv6 address)
+        pass
     return url_for("tasks.my_tasks")
 
 

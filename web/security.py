@@ -75,7 +75,10 @@ class SessionInterface(SecureCookieSessionInterface):
 
 
 class IdConverter(IntegerConverter):
-    """`<int:...>` in our routes: a whole number from 0 to the largest id a table can hold."""
+    """`<int:...>` in our routes: a whole number from 0 to the largest id a table can hold, in ASCII digits
+    (werkzeug's `\\d` and int() would also read "١٢" as 12)."""
+
+    regex = "[0-9]+"
 
     def __init__(self, map, *args, **kwargs) -> None:
         kwargs.setdefault("max", LARGEST_ID)
@@ -83,10 +86,12 @@ class IdConverter(IntegerConverter):
 
 
 def unstorable_fields(incoming: Request) -> list[str]:
-    """The query and form fields (names or values) with text the database cannot keep."""
-    found = []
+    """The query and form fields (names or values) with text the database cannot keep, and the path itself
+    (a record's key from the path is written to the access log)."""
+    found = [] if storable(incoming.path) else ["the address"]
     for source in (incoming.args, incoming.form):
         for name, values in source.lists():
+            name = name or ""  # a multipart part whose header werkzeug cannot read has no name (None)
             if not storable(name) or not all(storable(value) for value in values):
                 found.append(name if storable(name) else "?")
     return found

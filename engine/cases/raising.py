@@ -85,7 +85,8 @@ def raise_challenge(session: Session, clock: Clock, user: User, answers: dict[st
         forms.validate(raise_form(), answers, today=WorkingCalendar().local_day(now))
     except Invalid as exc:
         errors.update(exc.errors)
-    raising = next((a for a in mine if a.id == answers.get("raising_agency_id")), None)
+    raising = next((a for a in mine if a.id == answers.get("raising_agency_id")), None) \
+        if is_id(answers.get("raising_agency_id")) else None  # 1.0 == 1, but 1.0 is not an id
     if raising is None and "raising_agency_id" not in errors:
         errors["raising_agency_id"] = "Choose one of your own agencies."
     receiving = session.get(Agency, answers["receiving_agency_id"]) if is_id(answers.get("receiving_agency_id")) \

@@ -45,8 +45,8 @@ def _write(stream, value: dict[str, Any]) -> None:
 
 class StepProcess:
     def __init__(self) -> None:
-        # Only what Python needs to start: PATH for nothing in particular, no variable of ours.
-        environment = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONDONTWRITEBYTECODE": "1"}
+        # Nothing of ours: Python starts from its own path (sys.executable), with no variable set.
+        environment = {"PYTHONDONTWRITEBYTECODE": "1"}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "engine.cases.runner", str(STEP_MEMORY_MB)], cwd=_ROOT, env=environment,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, close_fds=True)

@@ -18,7 +18,7 @@ from ..queries.access import can_act_on, can_view
 from ..queries.cases import get_task
 from ..unit_of_work import unit_of_work
 from . import step, store
-from .raising import receiving_agencies
+from .raising import is_id, receiving_agencies
 from .writer import Writer, calendar_for, set_aside
 
 
@@ -113,7 +113,7 @@ def _check_agency_choices(session: Session, challenge: Challenge, schema: dict[s
                           answers: dict[str, Any]) -> None:
     errors = {}
     for name, allowed in agency_choices(session, challenge, schema).items():
-        if name in answers and answers[name] not in {a.id for a in allowed}:
+        if name in answers and (not is_id(answers[name]) or answers[name] not in {a.id for a in allowed}):
             errors[name] = "Choose an agency of the partnership that is not involved in the disagreement."
     if errors:
         raise Invalid(errors)
