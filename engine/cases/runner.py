@@ -12,6 +12,7 @@ the process bounds are what hold whatever a script does."""
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
 import os
@@ -145,6 +146,7 @@ class StepProcesses:
 
 
 PROCESSES = StepProcesses()
+atexit.register(PROCESSES.close)  # the step processes end with this one
 
 
 def take_step(request: StepRequest, seconds: float | None = None) -> StepResult:
