@@ -13,6 +13,7 @@ from .clock import Clock
 from .models import Agency, Partnership, Role
 from .procedures.files import WORKFLOWS, read_folder
 from .procedures.versions import publish_seed
+from .unit_of_work import unit_of_work
 
 DEMO_PASSWORD = "demo-password"
 
@@ -149,33 +150,34 @@ def load_demo(session: Session, clock: Clock) -> Partnership:
     """Create the demo partnerships that are not there, with their roles, and publish their procedures from
     workflows/ where they have none yet (so loading again never replaces a version published since). Returns
     Darlington, the first of them."""
-    partnership = session.scalar(select(Partnership).where(Partnership.slug == "darlington"))
-    if partnership is None:
-        partnership = Partnership(slug="darlington", name="Darlington Safeguarding Partnership",
-                                  nation="england-wales")
-        session.add(partnership)
-        session.flush()
-        for short, name, kind in DARLINGTON_AGENCIES:
-            agency = Agency(partnership_id=partnership.id, name=name, kind=kind, is_partnership_body=False)
-            session.add(agency)
+    with unit_of_work(session) as work:
+        partnership = session.scalar(select(Partnership).where(Partnership.slug == "darlington"))
+        if partnership is None:
+            partnership = Partnership(slug="darlington", name="Darlington Safeguarding Partnership",
+                                      nation="england-wales")
+            session.add(partnership)
             session.flush()
-            for suffix, role, label in AGENCY_ROLES:
-                create_user(session, f"{short}-{suffix}", f"{label}, {name}", f"{short}-{suffix}@demo.invalid",
-                            DEMO_PASSWORD, [(agency.id, role)])
-        unit = Agency(partnership_id=partnership.id, name="DSP Business Unit", kind="business_unit",
-                      is_partnership_body=True)
-        session.add(unit)
-        session.flush()
-        create_user(session, "dsp-business-unit", "DSP Business Unit officer", "dsp-business-unit@demo.invalid",
-                    DEMO_PASSWORD, [(unit.id, "business_unit")])
-        create_user(session, "dsp-scrutineer", "Independent Scrutineer (Lead Safeguarding Partners)",
-                    "dsp-scrutineer@demo.invalid", DEMO_PASSWORD, [(unit.id, "lead_safeguarding_partner")])
-    add_roles(session, partnership, DEMO_ROLES)
-    publish_seed(session, clock, partnership, read_folder(WORKFLOWS / "darlington"))
-    for demo in DEMO_PARTNERSHIPS:
-        _load(session, clock, demo)
-    session.commit()
-    return partnership
+            for short, name, kind in DARLINGTON_AGENCIES:
+                agency = Agency(partnership_id=partnership.id, name=name, kind=kind, is_partnership_body=False)
+                session.add(agency)
+                session.flush()
+                for suffix, role, label in AGENCY_ROLES:
+                    create_user(session, f"{short}-{suffix}", f"{label}, {name}", f"{short}-{suffix}@demo.invalid",
+                                DEMO_PASSWORD, [(agency.id, role)])
+            unit = Agency(partnership_id=partnership.id, name="DSP Business Unit", kind="business_unit",
+                          is_partnership_body=True)
+            session.add(unit)
+            session.flush()
+            create_user(session, "dsp-business-unit", "DSP Business Unit officer", "dsp-business-unit@demo.invalid",
+                        DEMO_PASSWORD, [(unit.id, "business_unit")])
+            create_user(session, "dsp-scrutineer", "Independent Scrutineer (Lead Safeguarding Partners)",
+                        "dsp-scrutineer@demo.invalid", DEMO_PASSWORD, [(unit.id, "lead_safeguarding_partner")])
+        add_roles(session, partnership, DEMO_ROLES)
+        publish_seed(session, clock, partnership, read_folder(WORKFLOWS / "darlington"))
+        for demo in DEMO_PARTNERSHIPS:
+            _load(session, clock, demo)
+        work.commit()
+        return partnership
 
 
 def _load(session: Session, clock: Clock, demo: DemoPartnership) -> Partnership:

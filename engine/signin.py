@@ -21,6 +21,7 @@ from .errors import Invalid, NotFound, Refused, Throttled
 from .models import AccessLog, User, UserSession
 from .passwords import check_new_password, check_password, hash_password, random_password
 from .text import cleaned, storable
+from .unit_of_work import unit_of_work
 
 # A failed login counts against its account and its address for this long.
 THROTTLE_WINDOW = timedelta(minutes=15)
@@ -73,33 +74,34 @@ def log_in(session: Session, clock: Clock, username: str, password: str, address
     """Check a username and password and start a session: returns the user and the session's key (for the
     cookie; only its hash is kept). Refuses with `Throttled` after too many failures, else `Refused`; an
     unknown username costs the same time as a wrong password. Commits."""
-    name = cleaned(username.strip(), 80)
-    caller = Caller(None, address)
-    until = _throttled_until(session, clock, name, address)
-    if until is not None:
-        access_log.log(session, clock, "login_throttled", caller, username=name)
-        session.commit()
-        local = until.astimezone(_LONDON)
-        raise Throttled(f"Too many failed logins. Try again after {local:%H:%M}, or ask your administrator to "
-                        "reset your password.", until)
-    user = session.scalar(select(User).where(User.username == name)) if storable(username) else None
-    matches = check_password(user.password_hash if user else None, password)
-    if user is None or not matches or not user.active:
-        access_log.log(session, clock, "login_failed", caller, username=name)
-        session.commit()
-        raise Refused(REFUSED)
-    key = secrets.token_urlsafe(32)
-    now = clock.now()
-    session.add(UserSession(key_hash=_digest(key), user_id=user.id, started_at=now, last_seen_at=now,
-                            address=(address or "")[:45] or None))
-    access_log.log(session, clock, "login", Caller(user, address))
-    session.commit()
-    return user, key
+    with unit_of_work(session) as work:
+        name = cleaned(username.strip(), 80)
+        caller = Caller(None, address)
+        until = _throttled_until(session, clock, name, address)
+        if until is not None:
+            access_log.log(session, clock, "login_throttled", caller, username=name)
+            work.commit()
+            local = until.astimezone(_LONDON)
+            raise Throttled(f"Too many failed logins. Try again after {local:%H:%M}, or ask your administrator to "
+                            "reset your password.", until)
+        user = session.scalar(select(User).where(User.username == name)) if storable(username) else None
+        matches = check_password(user.password_hash if user else None, password)
+        if user is None or not matches or not user.active:
+            access_log.log(session, clock, "login_failed", caller, username=name)
+            work.commit()
+            raise Refused(REFUSED)
+        key = secrets.token_urlsafe(32)
+        now = clock.now()
+        session.add(UserSession(key_hash=_digest(key), user_id=user.id, started_at=now, last_seen_at=now,
+                                address=(address or "")[:45] or None))
+        access_log.log(session, clock, "login", Caller(user, address))
+        work.commit()
+        return user, key
 
 
 def session_user(session: Session, clock: Clock, key: str | None, limits: SessionLimits) -> User | None:
     """The user a session key belongs to, or None when there is no such session, it has ended or timed out
-    (a timed-out session is ended here). Notes activity at most once a minute."""
+    (a timed-out session is ended here). Notes activity at most once a minute (only then does it write)."""
     if not key:
         return None
     row = session.scalar(select(UserSession).where(UserSession.key_hash == _digest(key)))
@@ -110,12 +112,14 @@ def session_user(session: Session, clock: Clock, key: str | None, limits: Sessio
               "expired" if now - row.started_at > limits.absolute else
               "deactivated" if not row.user.active else None)
     if reason is not None:
-        _end(session, clock, row, reason)
-        session.commit()
+        with unit_of_work(session) as work:
+            _end(session, clock, row, reason)
+            work.commit()
         return None
     if now - row.last_seen_at >= SEEN_EVERY:
-        row.last_seen_at = now
-        session.commit()
+        with unit_of_work(session) as work:
+            row.last_seen_at = now
+            work.commit()
     return row.user
 
 
@@ -134,11 +138,12 @@ def _end(session: Session, clock: Clock, row: UserSession, reason: str) -> None:
 
 def log_out(session: Session, clock: Clock, key: str | None, caller: Caller) -> None:
     """End the session with this key. Commits."""
-    row = session.scalar(select(UserSession).where(UserSession.key_hash == _digest(key))) if key else None
-    if row is not None and row.ended_at is None:
-        _end(session, clock, row, "logout")
-        access_log.log(session, clock, "logout", caller)
-        session.commit()
+    with unit_of_work(session) as work:
+        row = session.scalar(select(UserSession).where(UserSession.key_hash == _digest(key))) if key else None
+        if row is not None and row.ended_at is None:
+            _end(session, clock, row, "logout")
+            access_log.log(session, clock, "logout", caller)
+            work.commit()
 
 
 def end_sessions(session: Session, clock: Clock, user: User, reason: str) -> int:
@@ -153,34 +158,37 @@ def change_password(session: Session, clock: Clock, user: User, current: str, ne
                     address: str | None) -> str:
     """The user's own change: the current password must match, the new one must be acceptable. Ends all the
     user's sessions and returns the key of a new one for the browser that made the change. Commits."""
-    if not check_password(user.password_hash, current):
-        raise Invalid({"current_password": "That is not your current password."}, "That is not your current password.")
-    check_new_password(new, confirm, user.username)
-    if check_password(user.password_hash, new):
-        raise Invalid({"new_password": "Choose a password other than your current one."},
-                      "Choose a password other than your current one.")
-    user.password_hash = hash_password(new)
-    user.must_change_password = False
-    end_sessions(session, clock, user, "password")
-    key = secrets.token_urlsafe(32)
-    now = clock.now()
-    session.add(UserSession(key_hash=_digest(key), user_id=user.id, started_at=now, last_seen_at=now,
-                            address=(address or "")[:45] or None))
-    access_log.log(session, clock, "password_changed", Caller(user, address))
-    session.commit()
-    return key
+    with unit_of_work(session) as work:
+        if not check_password(user.password_hash, current):
+            raise Invalid({"current_password": "That is not your current password."},
+                          "That is not your current password.")
+        check_new_password(new, confirm, user.username)
+        if check_password(user.password_hash, new):
+            raise Invalid({"new_password": "Choose a password other than your current one."},
+                          "Choose a password other than your current one.")
+        user.password_hash = hash_password(new)
+        user.must_change_password = False
+        end_sessions(session, clock, user, "password")
+        key = secrets.token_urlsafe(32)
+        now = clock.now()
+        session.add(UserSession(key_hash=_digest(key), user_id=user.id, started_at=now, last_seen_at=now,
+                                address=(address or "")[:45] or None))
+        access_log.log(session, clock, "password_changed", Caller(user, address))
+        work.commit()
+        return key
 
 
 def reset_password(session: Session, clock: Clock, username: str, by: str = "an administrator") -> str:
     """An administrator's reset: a new random password (returned, to hand over) that the user must change at
     their next login; every session of the user ends. Commits."""
-    user = session.scalar(select(User).where(User.username == username))
-    if user is None:
-        raise NotFound(f"There is no user {username!r}.")
-    password = random_password()
-    user.password_hash = hash_password(password)
-    user.must_change_password = True
-    end_sessions(session, clock, user, "password")
-    access_log.log(session, clock, "password_reset", Caller(user), detail={"by": by})
-    session.commit()
-    return password
+    with unit_of_work(session) as work:
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None:
+            raise NotFound(f"There is no user {username!r}.")
+        password = random_password()
+        user.password_hash = hash_password(password)
+        user.must_change_password = True
+        end_sessions(session, clock, user, "password")
+        access_log.log(session, clock, "password_reset", Caller(user), detail={"by": by})
+        work.commit()
+        return password

@@ -10,6 +10,7 @@ from ..access_log import Caller
 from ..clock import Clock
 from ..errors import NotFound
 from ..models import Challenge, Task, User
+from ..unit_of_work import unit_of_work
 from .access import can_act_on, can_view, visible_challenges
 
 
@@ -37,24 +38,27 @@ def get_challenge(session: Session, user: User, challenge_id: int) -> Challenge:
 
 def read_challenge(session: Session, clock: Clock, caller: Caller, challenge_id: int, what: str) -> Challenge:
     """A challenge the caller may see, its reading logged (`what`: "page", "record:<key>", "api"...)."""
-    challenge = get_challenge(session, caller.user, challenge_id)
-    access_log.log(session, clock, "case_read", caller, challenge_id=challenge.id, what=what)
-    session.commit()
-    return challenge
+    with unit_of_work(session) as work:
+        challenge = get_challenge(session, caller.user, challenge_id)
+        access_log.log(session, clock, "case_read", caller, challenge_id=challenge.id, what=what)
+        work.commit()
+        return challenge
 
 
 def read_task(session: Session, clock: Clock, caller: Caller, task_id: int, what: str) -> Task:
     """A task the caller may act on or see, its reading logged as a read of its challenge."""
-    task = task_for(session, caller.user, task_id)
-    access_log.log(session, clock, "case_read", caller, challenge_id=task.challenge_id, what=what,
-                   detail={"task": task.id})
-    session.commit()
-    return task
+    with unit_of_work(session) as work:
+        task = task_for(session, caller.user, task_id)
+        access_log.log(session, clock, "case_read", caller, challenge_id=task.challenge_id, what=what,
+                       detail={"task": task.id})
+        work.commit()
+        return task
 
 
 def list_challenges(session: Session, clock: Clock, caller: Caller, what: str) -> list[Challenge]:
     """The challenges the caller may see, newest first, the listing logged with the ids it showed."""
-    shown = visible_challenges(session, caller.user)
-    access_log.log(session, clock, "cases_listed", caller, what=what, detail={"challenges": [c.id for c in shown]})
-    session.commit()
-    return shown
+    with unit_of_work(session) as work:
+        shown = visible_challenges(session, caller.user)
+        access_log.log(session, clock, "cases_listed", caller, what=what, detail={"challenges": [c.id for c in shown]})
+        work.commit()
+        return shown
