@@ -37,6 +37,7 @@ from bench.seed import (  # noqa: E402
     raised_for_one_missed_deadline,
     template,
 )
+from engine.audit.notes import Signer  # noqa: E402
 from engine.bpmn.serializer import SERIALIZER  # noqa: E402
 from engine.cases.run import _Case, moments  # noqa: E402
 from engine.cases.tasks import complete_task  # noqa: E402
@@ -224,7 +225,8 @@ def timer_throughput_processes(sessions, url: str, due: int, workers: int) -> fl
         source = template(s, raised_for_one_missed_deadline(now))
         ids, due_at = [source.id, *clone(s, source, due - 1)], source.next_timer_due
         set_next_due(s, ids, now + timedelta(days=3650))
-    env = {**os.environ, "DATABASE_URL": f"{url}?application_name=bench-timer-worker", "SECRET_KEY": "bench"}
+    env = {**os.environ, "DATABASE_URL": f"{url}?application_name=bench-timer-worker", "SECRET_KEY": "bench",
+           "PC_AUDIT_KEY": Signer.generate("bench.invalid/audit").text()}
     root = Path(__file__).resolve().parent.parent
     procs = [subprocess.Popen([sys.executable, "-m", "flask", "--app", "web", "timer-worker"], cwd=root, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(workers)]

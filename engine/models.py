@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import (
+    DDL,
     JSON,
     Boolean,
     DateTime,
@@ -369,6 +370,65 @@ class AccessLog(Base):
     detail: Mapped[dict | None] = mapped_column(JSON, nullable=True)
 
     user: Mapped[User | None] = relationship()
+
+
+class LogEntry(Base):
+    """The tamper-evident log: one entry per event and per access record, in the order the log took them (its
+    leaf index in the Merkle tree). An entry commits to its row through a canonical header whose content is held
+    as a hash (so a retention rule may later erase the content and the log still verifies), and an event's entry
+    names the previous entry of its challenge (a hash chain per challenge)."""
+
+    __tablename__ = "log_entries"
+    __table_args__ = (UniqueConstraint("source", "source_id"), Index("ix_log_entries_challenge", "challenge_id",
+                                                                      "leaf_index"))
+
+    leaf_index: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    source: Mapped[str] = mapped_column(String(10))  # event, access
+    source_id: Mapped[int] = mapped_column(Integer)
+    challenge_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    content_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    prev_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32), nullable=True)
+    leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+class Checkpoint(Base):
+    """A signed tree head of the log (the C2SP tlog-checkpoint text, Ed25519-signed), written by the worker at
+    least every minute while entries arrive."""
+
+    __tablename__ = "checkpoints"
+
+    tree_size: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    root_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    note: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The public key it was signed with, as a signed-note verifier string (what the audit pages show).
+    verifier: Mapped[str] = mapped_column(String(300))
+    # The right edge of the tree at this size ([height, hex hash] pairs): the next checkpoint goes on from it.
+    frontier: Mapped[list] = mapped_column(JSON)
+
+
+# The history is append-only in the database itself: updates and deletes of these tables are refused by
+# triggers (SQLite and PostgreSQL alike). What an administrator of the database could still do, verification
+# finds (engine.audit.verify).
+APPEND_ONLY_TABLES = ("events", "access_log", "log_entries", "checkpoints")
+
+
+def append_only_statements(table: str, dialect: str) -> list[str]:
+    """The SQL that makes a table refuse UPDATE and DELETE (SQLite or PostgreSQL)."""
+    if dialect == "sqlite":
+        return [f"CREATE TRIGGER {table}_append_only_{op} BEFORE {op.upper()} ON {table} "
+                f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END" for op in ("update", "delete")]
+    return ["CREATE OR REPLACE FUNCTION refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            "RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END $$",
+            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} FOR EACH ROW "
+            "EXECUTE FUNCTION refuse_change()"]
+
+
+for _table_name in APPEND_ONLY_TABLES:
+    for _dialect in ("sqlite", "postgresql"):
+        for _statement in append_only_statements(_table_name, _dialect):
+            event.listen(Base.metadata.tables[_table_name], "after_create",
+                         DDL(_statement.replace("%", "%%")).execute_if(dialect=_dialect))
 
 
 class AppendOnlyViolation(RuntimeError):

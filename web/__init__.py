@@ -34,6 +34,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         SMTP_CA_FILE=os.environ.get("SMTP_CA_FILE"),
         # Email is sent only where an SMTP server is configured; the in-app notifications page always works.
         MAIL_ENABLED=bool(os.environ.get("SMTP_HOST")),
+        # The key the worker signs the log's checkpoints with (a signed-note private key string), and its name.
+        AUDIT_KEY=os.environ.get("PC_AUDIT_KEY"),
+        AUDIT_LOG_NAME=os.environ.get("PC_AUDIT_LOG_NAME", "professional-challenge.local/audit"),
         SESSION_IDLE_MINUTES=_number("PC_SESSION_IDLE_MINUTES", 30),
         SESSION_HOURS=_number("PC_SESSION_HOURS", 10),
         # How many reverse proxies stand in front of the app (their X-Forwarded-For/-Proto are then believed).

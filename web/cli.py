@@ -20,8 +20,10 @@ from engine.demo import demo_logins, load_demo
 from engine.models import User
 from engine.notifications import SmtpSettings, deliver_pending
 
+from .audit_cli import audit
 from .database import clock, db
 from .procedure_cli import procedure
+from .security import audit_signer
 
 
 def configure_logging() -> None:
@@ -42,6 +44,15 @@ def smtp_settings(app: Flask) -> SmtpSettings | None:
                         password=config["SMTP_PASSWORD"], ca_file=config["SMTP_CA_FILE"])
 
 
+def _signer(app: Flask):
+    """The worker's signing key for the log's checkpoints; it does not run without one."""
+    signer = audit_signer(app)
+    if signer is None:
+        raise click.ClickException("PC_AUDIT_KEY is not set: the worker signs the audit log's checkpoints with it. "
+                                   "Make one with `flask --app web audit new-key` and keep it secret.")
+    return signer
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(init_db)
     app.cli.add_command(load_demo_command)
@@ -54,6 +65,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(deliver_mail)
     app.cli.add_command(timer_worker)
     app.cli.add_command(procedure)
+    app.cli.add_command(audit)
 
 
 @click.command("init-db")
@@ -96,7 +108,7 @@ def serve(host: str, port: int, demo: bool | None) -> None:
         load_demo(db.session, clock())
         db.session.remove()
     # The embedded scheduler: the same timer worker as `timer-worker`, in a thread of this process.
-    worker = TimerWorker(make_sessions(db.engine), clock(), smtp_settings(app))
+    worker = TimerWorker(make_sessions(db.engine), clock(), smtp_settings(app), signer=_signer(app))
     worker.start_thread()
     click.echo(f"Professional Challenge on http://{host}:{port}/"
                + (" (demo password 'demo-password')" if app.config["DEMO"] else ""))
@@ -115,8 +127,8 @@ def timer_worker(batch_size: int) -> None:
     import signal
 
     configure_logging()
-    worker = TimerWorker(make_sessions(db.engine), clock(),
-                         smtp_settings(current_app), batch_size=batch_size)
+    worker = TimerWorker(make_sessions(db.engine), clock(), smtp_settings(current_app), batch_size=batch_size,
+                         signer=_signer(current_app))
     signal.signal(signal.SIGTERM, lambda *_: worker.stopping.set())
     try:
         worker.run()

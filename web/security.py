@@ -14,6 +14,7 @@ from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
+from engine.audit.notes import Signer
 from engine.text import storable
 
 # Our ids are 32-bit integers on PostgreSQL; a larger number in a URL is no id of ours: 404, not an overflow.
@@ -57,13 +58,29 @@ def secret_key(app: Flask, configured: str | None, demo: bool) -> str:
             "SECRET_KEY is not set. Set it to a long random value (for example the output of "
             "`python -c 'import secrets; print(secrets.token_hex(32))'`) and keep it secret; "
             "for the demo, `make run` sets PC_DEMO=1 and keeps a generated key in the instance folder.")
-    path = Path(app.instance_path) / "demo-secret-key"
+    return _kept(app, "demo-secret-key", lambda: secrets.token_hex(32))
+
+
+def _kept(app: Flask, name: str, make) -> str:
+    """A value generated once for the demo and kept, readable by its owner only, in the instance folder."""
+    path = Path(app.instance_path) / name
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "w") as file:
-            file.write(secrets.token_hex(32))
+            file.write(make())
     return path.read_text().strip()
+
+
+def audit_signer(app: Flask) -> Signer | None:
+    """The key checkpoints of the log are signed with: PC_AUDIT_KEY (a signed-note private key string), or for
+    the demo one generated once and kept in the instance folder; None where neither is given."""
+    configured = app.config.get("AUDIT_KEY")
+    if configured:
+        return Signer.from_text(configured)
+    if not app.config["DEMO"]:
+        return None
+    return Signer.from_text(_kept(app, "demo-audit-key", lambda: Signer.generate(app.config["AUDIT_LOG_NAME"]).text()))
 
 
 class SessionInterface(SecureCookieSessionInterface):

@@ -1,6 +1,7 @@
 """The timer worker: fires due timers within a fraction of a second of their due time, catches up everything
-overdue after downtime, survives the database going away, and sends pending mail. Runs as its own process
-(the `timer-worker` command) or as a thread inside `serve` (the embedded scheduler, for SQLite)."""
+overdue after downtime, survives the database going away, sends pending mail, and every few seconds takes new
+history into the tamper-evident log and signs a checkpoint. Runs as its own process (the `timer-worker`
+command) or as a thread inside `serve` (the embedded scheduler, for SQLite)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import time
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+from ..audit.log import extend
+from ..audit.notes import Signer
 from ..clock import Clock
 from ..notifications import SmtpSettings, deliver_pending
 from .timers import fire_batch, next_due
@@ -20,12 +23,13 @@ log = logging.getLogger(__name__)
 
 class TimerWorker:
     def __init__(self, sessions: sessionmaker[Session], clock: Clock, smtp: SmtpSettings | None = None,
-                 batch_size: int = 100, idle_poll: float = 0.2, mail_every: float = 1.0) -> None:
-        self.sessions, self.clock, self.smtp = sessions, clock, smtp
-        self.batch_size, self.idle_poll, self.mail_every = batch_size, idle_poll, mail_every
+                 batch_size: int = 100, idle_poll: float = 0.2, mail_every: float = 1.0,
+                 signer: Signer | None = None, log_every: float = 20.0) -> None:
+        self.sessions, self.clock, self.smtp, self.signer = sessions, clock, smtp, signer
+        self.batch_size, self.idle_poll, self.mail_every, self.log_every = batch_size, idle_poll, mail_every, log_every
         self.stopping = threading.Event()
         self._thread: threading.Thread | None = None
-        self._last_mail = 0.0
+        self._last_mail = self._last_log = 0.0
         self.moved = 0
 
     def tick(self) -> int:
@@ -35,6 +39,9 @@ class TimerWorker:
             if self.smtp and time.monotonic() - self._last_mail >= self.mail_every:
                 self._last_mail = time.monotonic()
                 deliver_pending(session, self.clock, self.smtp)
+            if self.signer and time.monotonic() - self._last_log >= self.log_every:
+                self._last_log = time.monotonic()
+                extend(session, self.clock, self.signer)
         self.moved += result.moved
         return result.moved + result.failed
 

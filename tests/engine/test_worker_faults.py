@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bench.seed import clone, raised_for_one_missed_deadline, template
+from engine.audit.notes import Signer
 from engine.models import Challenge, Event
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,7 +40,8 @@ def overdue(session, demo):
 
 
 def start_worker(database_url: str, log: Path) -> subprocess.Popen:
-    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "worker-test"}
+    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "worker-test",
+           "PC_AUDIT_KEY": Signer.generate("test.invalid/audit").text()}
     with log.open("ab") as out:  # the child keeps its own copy of the descriptor
         return subprocess.Popen(
             [sys.executable, "-m", "flask", "--app", "web", "timer-worker", "--batch-size", "50"],
