@@ -18,7 +18,13 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $(NODE_STAMP)
 
-install: $(STAMP) $(NODE_STAMP)
+# The front end's bundles (bpmn-js and its styles), built with esbuild from frontend/ into web/static/build/.
+BUNDLES := web/static/build/replay.js
+$(BUNDLES): $(NODE_STAMP) $(wildcard frontend/*.js)
+	node_modules/.bin/esbuild $(addprefix frontend/,$(notdir $(BUNDLES))) --bundle --minify --format=iife \
+	  --outdir=web/static/build --log-level=warning
+
+install: $(STAMP) $(NODE_STAMP) $(BUNDLES)
 
 # The demo: PC_DEMO=1 loads the demo partnerships and keeps a generated secret key in instance/.
 run: install
@@ -43,4 +49,4 @@ bench: install
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) node_modules instance .pytest_cache
+	rm -rf $(VENV) node_modules web/static/build instance .pytest_cache

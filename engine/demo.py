@@ -29,7 +29,9 @@ DEMO_ROLES: dict[str, str] = {
     "business_unit": "Partnership business unit",
     "partnership_executive": "Partnership executive",
     "lead_safeguarding_partner": "Lead Safeguarding Partner / Independent Scrutineer",
+    "auditor": "Auditor (reads every case of the partnership, changes nothing)",
 }
+
 
 
 def add_roles(session: Session, partnership: Partnership, roles: dict[str, str]) -> None:
@@ -80,6 +82,7 @@ class DemoPartnership:
     agencies: tuple[DemoAgency, ...]
 
 
+AUDITOR = DemoPerson("auditor", ("auditor",), "Auditor")
 PRACTITIONER = DemoPerson("practitioner", ("practitioner",), "Practitioner")
 MANAGER = DemoPerson("manager", ("line_manager",), "Line Manager / Safeguarding Lead")
 SENIOR = DemoPerson("senior", ("senior_manager",), "Senior Manager")
@@ -107,6 +110,7 @@ DUDLEY = DemoPartnership("dudley", "Dudley Safeguarding People Partnership", (
     DemoAgency(None, "DSPP Business Unit", "business_unit", (
         DemoPerson("business-unit", ("business_unit",), "DSPP Business Manager"),
         DemoPerson("executive", ("partnership_executive",), "DSPP Executive representative"),
+        AUDITOR,
     ), is_partnership_body=True),
 ))
 
@@ -124,6 +128,7 @@ TEES = DemoPartnership("tees", "Tees Safeguarding Children Partnerships", (
         DemoPerson("scp", ("partnership_executive",), "Safeguarding Children Partnership manager"),
         DemoPerson("iro", ("independent_reviewing_officer",), "Independent Reviewing Officer"),
         DemoPerson("business-unit", ("business_unit",), "Business Unit officer"),
+        AUDITOR,
     ), is_partnership_body=True),
 ))
 
@@ -140,6 +145,7 @@ STOKE = DemoPartnership("stoke", "Stoke-on-Trent Safeguarding Children Partnersh
     DemoAgency(None, "SOTSCP Business Unit", "business_unit", (
         DemoPerson("sotscp", ("partnership_executive",), "SOTSCP Partnership Manager"),
         DemoPerson("business-unit", ("business_unit",), "SOTSCP Business Unit officer"),
+        AUDITOR,
     ), is_partnership_body=True),
 ))
 
@@ -172,6 +178,8 @@ def load_demo(session: Session, clock: Clock) -> Partnership:
                         DEMO_PASSWORD, [(unit.id, "business_unit")])
             create_user(session, "dsp-scrutineer", "Independent Scrutineer (Lead Safeguarding Partners)",
                         "dsp-scrutineer@demo.invalid", DEMO_PASSWORD, [(unit.id, "lead_safeguarding_partner")])
+            create_user(session, "dsp-auditor", "Auditor, DSP Business Unit", "dsp-auditor@demo.invalid",
+                        DEMO_PASSWORD, [(unit.id, "auditor")])
         add_roles(session, partnership, DEMO_ROLES)
         publish_seed(session, clock, partnership, read_folder(WORKFLOWS / "darlington"))
         for demo in DEMO_PARTNERSHIPS:
@@ -203,7 +211,8 @@ def _load(session: Session, clock: Clock, demo: DemoPartnership) -> Partnership:
 def demo_logins() -> list[tuple[str, str]]:
     logins = [(f"{short}-{suffix}", f"{label}, {name}") for short, name, _ in DARLINGTON_AGENCIES
               for suffix, _, label in AGENCY_ROLES]
-    logins += [("dsp-business-unit", "DSP Business Unit"), ("dsp-scrutineer", "Lead Safeguarding Partners")]
+    logins += [("dsp-business-unit", "DSP Business Unit"), ("dsp-scrutineer", "Lead Safeguarding Partners"),
+               ("dsp-auditor", "Auditor, DSP Business Unit")]
     for demo in DEMO_PARTNERSHIPS:
         for agency in demo.agencies:
             for person in agency.people:

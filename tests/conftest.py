@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
+from engine.audit.notes import Signer
 from engine.clock import MovableClock
 from engine.db import make_engine, make_sessions
 from engine.demo import load_demo
@@ -20,6 +21,8 @@ START = datetime(2026, 12, 18, 15, 0, tzinfo=UTC)
 
 # The tests move the clock by days while a person stays logged in; the timeouts have tests of their own.
 LONG_SESSIONS = {"SESSION_IDLE_MINUTES": 10 * 365 * 24 * 60, "SESSION_HOURS": 10 * 365 * 24}
+# The key the tests' apps sign the audit log's checkpoints with.
+AUDIT_KEY = Signer.generate("test.invalid/audit").text()
 
 
 @pytest.fixture
@@ -97,6 +100,7 @@ def app(database_url, db_engine, clock, demo):
         "CLOCK": clock,
         "WTF_CSRF_ENABLED": False,
         "SECRET_KEY": "test",
+        "AUDIT_KEY": AUDIT_KEY,
         **LONG_SESSIONS,
     })
     yield app
@@ -113,7 +117,7 @@ def live_app(database_url, db_engine, clock, demo):
     from web import create_app
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "CLOCK": clock, "SECRET_KEY": "browser-test",
-                      **LONG_SESSIONS})
+                      "AUDIT_KEY": AUDIT_KEY, **LONG_SESSIONS})
     yield app
     from web.database import db
 

@@ -61,7 +61,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     else:
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
 
-    from . import account, api, auth, challenges, cli, database, notifications, records, tasks, texts, views
+    from . import account, api, audit, auth, challenges, cli, database, notifications, records, tasks, texts, views
 
     security.init_app(app)
     database.init_app(app)
@@ -75,6 +75,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(challenges.bp)
     app.register_blueprint(notifications.bp)
     app.register_blueprint(records.bp)
+    app.register_blueprint(audit.bp)
     app.register_blueprint(api.bp)
     auth.csrf.exempt(api.bp)
     return app

@@ -3,13 +3,19 @@ key auditors trust, take new history into the log now, and verify it."""
 
 from __future__ import annotations
 
+import time
+
 import click
 from flask import current_app
 from flask.cli import AppGroup
+from sqlalchemy import select
 
+from engine.audit import bundle
 from engine.audit.log import extend
 from engine.audit.notes import Signer
+from engine.audit.reexecute import reexecute
 from engine.audit.verify import verify
+from engine.models import Challenge
 
 from .database import clock, db
 from .security import audit_signer
@@ -48,9 +54,20 @@ def log_now() -> None:
 
 @audit.command("verify")
 @click.option("--key", "verifier", default=None, help="The public key to trust (default: this server's own).")
-def verify_command(verifier: str | None) -> None:
+@click.option("--replay", is_flag=True, help="Also re-execute every case from its history and compare.")
+@click.option("--bundle", "bundle_path", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Verify an audit bundle instead (no database needed; also python -m engine.audit.bundle).")
+def verify_command(verifier: str | None, replay: bool, bundle_path: str | None) -> None:
     """Verify the whole log: every entry against its row, every challenge's chain, the tree against every
-    checkpoint, every signature. Exits 1 and says where, if anything was altered."""
+    checkpoint, every signature; with --replay, every case re-executed from its history. Exits 1 and says
+    where, if anything was altered."""
+    if bundle_path:
+        with open(bundle_path, "rb") as file:
+            result = bundle.check(file.read(), verifier)
+        for problem in result.problems:
+            click.echo(f"problem: {problem}")
+        click.echo(f"{result.entries} entries: " + ("the bundle verifies" if result.ok else "it does not verify"))
+        raise SystemExit(0 if result.ok else 1)
     signer = audit_signer(current_app)
     report = verify(db.session, verifier or (signer.verifier() if signer else None))
     for finding in report.findings:
@@ -58,5 +75,20 @@ def verify_command(verifier: str | None) -> None:
     rate = report.entries / report.seconds if report.seconds else 0
     click.echo(f"{report.entries} entries, {report.checkpoints} checkpoints verified in {report.seconds:.2f} s "
                f"({rate:,.0f} entries/s): " + ("the log verifies" if report.ok else f"{len(report.findings)} problems"))
-    if not report.ok:
+    failed = not report.ok
+    if replay:
+        started, parted = time.perf_counter(), 0
+        cases = db.session.scalars(select(Challenge).order_by(Challenge.id)).all()
+        for challenge in cases:
+            result = reexecute(db.session, challenge)
+            if not result.matches:
+                parted += 1
+                where = f"event {result.event_id}" if result.event_id else "its history"
+                click.echo(f"replay     challenge {challenge.id:<12} parts at {where}: {result.message}")
+        seconds = time.perf_counter() - started
+        click.echo(f"{len(cases)} cases re-executed in {seconds:.1f} s "
+                   f"({seconds / max(len(cases), 1) * 1000:.1f} ms a case): "
+                   + ("every replay matches" if not parted else f"{parted} do not match"))
+        failed = failed or bool(parted)
+    if failed:
         raise SystemExit(1)

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask
 
-from engine import events
+from engine import access_log, events
 from engine.cases.writer import stage_word
 from engine.procedures.files import raise_form
 from engine.vocabulary import outcome_label
@@ -43,4 +43,5 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["area_label"] = area_label
     app.jinja_env.filters["outcome_label"] = challenge_outcome
     app.jinja_env.filters["event_label"] = events.label
+    app.jinja_env.filters["access_label"] = lambda kind: access_log.KINDS.get(kind, kind)
     app.jinja_env.filters["event_summary"] = lambda event: events.describe(event.kind, event.data or {})

@@ -133,6 +133,7 @@ def raise_challenge(session: Session, clock: Clock, user: User, answers: dict[st
                        receiving_agency=receiving.name)
         if answers["significant_risk"]:
             details["mash_advice_shown"] = MASH_ADVICE
+        details["start_data"] = data  # what the case started with: its history can then re-execute it
         result = step.take(clock, challenge, version, "start", data=data, start_at=moment)
         writer = Writer(session, clock, challenge, version, actor=user)
         writer.add(events.ChallengeRaised(moment, details, actor_id=user.id))

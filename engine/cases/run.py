@@ -79,6 +79,7 @@ class ClosedTask:
     # A deadline closed it ("lapsed"), or the case took another path ("withdrawn").
     lapsed: bool
     timer: str | None = None
+    bpmn_id: str | None = None
 
 
 @dataclass
@@ -148,6 +149,10 @@ class _Case:
             fired.deadline = due is not None and due == _as_moment(fired.due)
         self.fired.append(fired)
 
+    def _bpmn_id(self, task_uuid: str) -> str | None:
+        task = self.workflow.get_task_from_id(uuid.UUID(task_uuid))
+        return task.task_spec.bpmn_id if task is not None else None
+
     def ready_now(self) -> frozenset[str]:
         return frozenset(str(task.id) for task in ready_tasks(self.workflow, manual=True))
 
@@ -160,8 +165,8 @@ class _Case:
         ready = {str(t.id): t for t in self.workflow.get_tasks(state=TaskState.READY, manual=True)}
         lapsing = {f.task: f.bpmn_id for f in self.fired if f.interrupting and f.task}
         moment = Moment(at=context.moment().isoformat(), fired=self.fired)
-        moment.closed = [ClosedTask(gone, gone in lapsing, lapsing.get(gone)) for gone in sorted(self.synced)
-                         if gone not in ready and gone not in self.completed]
+        moment.closed = [ClosedTask(gone, gone in lapsing, lapsing.get(gone), self._bpmn_id(gone))
+                         for gone in sorted(self.synced) if gone not in ready and gone not in self.completed]
         for uuid_, spiff_task in ready.items():
             if uuid_ not in self.synced:
                 spec = spiff_task.task_spec
@@ -301,6 +306,68 @@ def _out_of_memory(exc: BaseException | None) -> bool:
         exc = getattr(exc, "exception", None) or exc.__cause__ or exc.__context__
         seen += 1
     return False
+
+
+def replay_case(request: dict[str, Any]) -> dict[str, Any]:
+    """Re-execute a case from its history: start it with the data it was raised with, then complete each task
+    its history says was completed, each at its recorded moment, with its answers (timers firing in order as
+    the clock passes them), and last catch up to `until`. Returns the events the writer would have written,
+    as (at, kind, element) in moments, and the case as it ends (its open tasks, stage, status, outcome, next
+    timer). Raises `StepRefused` where the history cannot be followed (a task it names is not open)."""
+    version = request["version"]
+    start = StepRequest(action="start", now=request["start"]["now"], version=version, calendar=request["calendar"],
+                        chosen_fields=request["chosen_fields"], data=request["start"]["data"],
+                        start_at=request["start"]["at"])
+    case = _open(start)
+    written: list[list[Any]] = []
+    stage = 0
+
+    def record(found: list[Moment]) -> None:
+        nonlocal stage
+        for moment in found:
+            happened = [["timer_fired", f.bpmn_id] for f in moment.fired]
+            happened += [["deadline_missed", f.task_bpmn_id] for f in moment.fired if f.deadline]
+            happened += [["task_lapsed" if c.lapsed else "task_withdrawn", c.bpmn_id] for c in moment.closed]
+            happened += [["task_opened", o.bpmn_id] for o in moment.opened]
+            if moment.stage is not None and moment.stage != stage:
+                happened.append(["stage_entered", None])
+                stage = moment.stage
+            happened += [["notified", None] for _ in moment.notices]
+            written.append([moment.at, sorted(happened, key=lambda h: (h[0], h[1] or ""))])
+
+    try:
+        record(list(moments(case, datetime.fromisoformat(start.start_at) if start.start_at else None)))
+        for done in request["completions"]:
+            case.context.now = datetime.fromisoformat(done["at"])
+            due = next_timer_due(case.workflow)
+            if due is not None and due <= case.context.now:
+                record(list(moments(case)))
+            ready = [t for t in ready_tasks(case.workflow, manual=True) if t.task_spec.bpmn_id == done["element"]]
+            if not ready:
+                raise StepRefused("conflict", f"the history completes {done['element']} at {done['at']}, which the "
+                                              "procedure did not have open then")
+            spiff_task = sorted(ready, key=lambda t: str(t.id))[0] if len(ready) > 1 else ready[0]
+            spiff_task.data.update(done["answers"] or {})
+            spiff_task.run()
+            case.completed.add(str(spiff_task.id))
+            written.append([done["at"], [["task_completed", done["element"]]]])
+            record(list(moments(case)))
+        case.context.now = datetime.fromisoformat(request["until"])
+        due = next_timer_due(case.workflow)
+        if due is not None and due <= case.context.now:
+            record(list(moments(case)))
+    except StepRefused:
+        raise
+    except ENGINE_ERRORS as exc:
+        raise StepRefused("failed", f"the procedure could not move on: {exc}") from exc
+    workflow = case.workflow
+    finished = workflow.is_completed()
+    last = workflow.last_task
+    due = next_timer_due(workflow)
+    return {"written": written, "open": sorted(t.task_spec.bpmn_id for t in ready_tasks(workflow, manual=True)),
+            "stage": stage, "finished": finished,
+            "outcome": ((last.data if last is not None else {}).get("outcome") or "closed") if finished else None,
+            "next_timer_due": due.isoformat() if due else None}
 
 
 def result_to_dict(result: StepResult) -> dict[str, Any]:

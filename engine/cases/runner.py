@@ -28,7 +28,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .run import StepRefused, StepRequest, StepResult, result_from_dict, result_to_dict, run_step
+from .run import StepRefused, StepRequest, StepResult, replay_case, result_from_dict, result_to_dict, run_step
 
 STEP_SECONDS = float(os.environ.get("PC_STEP_SECONDS") or 10)
 STEP_MEMORY_MB = int(os.environ.get("PC_STEP_MEMORY_MB") or 1024)
@@ -118,6 +118,15 @@ class StepProcesses:
     def take(self, request: StepRequest, seconds: float | None = None) -> StepResult:
         return self._lend(lambda process: process.take(request, STEP_SECONDS if seconds is None else seconds))
 
+    def replay(self, request: dict[str, Any], seconds: float) -> dict[str, Any]:
+        def ask(process: StepProcess) -> dict[str, Any]:
+            reply = process.ask({"replay": request}, seconds)
+            if "refused" in reply:
+                raise StepRefused(reply["refused"], reply["message"])
+            return reply["result"]
+
+        return self._lend(ask)
+
     def check_scripts(self, bpmn_xml: str) -> str | None:
         reply = self._lend(lambda process: process.ask({"check": bpmn_xml}, STEP_SECONDS))
         return reply.get("problem")
@@ -154,6 +163,11 @@ def take_step(request: StepRequest, seconds: float | None = None) -> StepResult:
     return PROCESSES.take(request, seconds)
 
 
+def replay(request: dict[str, Any], seconds: float | None = None) -> dict[str, Any]:
+    """Re-execute a case from its history in a step process (`run.replay_case`)."""
+    return PROCESSES.replay(request, STEP_SECONDS * 6 if seconds is None else seconds)
+
+
 def check_scripts(bpmn_xml: str) -> str | None:
     """Check a diagram's scripts and expressions in a step process (engine.bpmn.checks): what is wrong, or
     None. `StepRefused` if the check itself ran out of time or memory. The answer depends on the diagram alone,
@@ -187,6 +201,8 @@ def _serve(memory_mb: int) -> None:
         try:
             if "check" in message:
                 reply = {"problem": _problem(message["check"])}
+            elif "replay" in message:
+                reply = {"result": replay_case(message["replay"])}
             else:
                 step = message["step"]
                 version = step["version"]

@@ -32,17 +32,22 @@ def can_act_on(session: Session, user: User, task: Task) -> bool:
     )
 
 
+# The partnership body's roles that see every challenge of their partnership: the business unit keeps the record
+# and the statistics; auditors read everything and change nothing.
+SEE_EVERY_CASE = ("business_unit", "auditor")
+
+
 def sees_challenge(user_id: int) -> ColumnElement[bool]:
     """True for challenges the user raised, or in which they hold, held, claimed or completed a task, or about
-    which the procedure notified them; and, for the partnership's business unit (which keeps the record and
-    the statistics), every challenge of its partnership."""
+    which the procedure notified them; and, for the partnership's business unit and auditors, every challenge
+    of its partnership."""
     touched = exists().where(
         Task.challenge_id == Challenge.id,
         or_(holds_lane(user_id), Task.claimed_by_id == user_id, Task.completed_by_id == user_id),
     )
     business_unit = exists().where(
         Membership.user_id == user_id,
-        Membership.role == "business_unit",
+        Membership.role.in_(SEE_EVERY_CASE),
         Membership.agency_id == Agency.id,
         Agency.partnership_id == Challenge.partnership_id,
         Agency.is_partnership_body.is_(True),
@@ -109,3 +114,14 @@ def tasks_by_id(session: Session, ids: list[int]) -> list[Task]:
 def visible_challenges(session: Session, user: User, limit: int = 200) -> list[Challenge]:
     query = select(Challenge).where(sees_challenge(user.id)).order_by(Challenge.raised_at.desc()).limit(limit)
     return list(session.scalars(query))
+
+
+def is_auditor(session: Session, user: User) -> bool:
+    return bool(session.scalar(select(Membership.id).where(Membership.user_id == user.id,
+                                                           Membership.role == "auditor").limit(1)))
+
+
+def audited_partnerships(session: Session, user: User) -> list[int]:
+    """The partnerships whose auditor the user is."""
+    return list(session.scalars(select(Agency.partnership_id).join(Membership, Membership.agency_id == Agency.id)
+                                .where(Membership.user_id == user.id, Membership.role == "auditor").distinct()))

@@ -50,7 +50,7 @@ def _outcome(challenge: Challenge) -> str:
     return outcome_label(challenge.outcome, challenge.procedure_version.meta.get("outcome_labels"))
 
 
-def _local(moment: datetime | None) -> str:
+def local(moment: datetime | None) -> str:
     if moment is None:
         return ""
     local = moment.astimezone(LONDON)
@@ -61,7 +61,7 @@ def _header(challenge: Challenge, raised: dict) -> list[Answer]:
     return [
         Answer("Challenge reference", challenge.reference),
         Answer("Case reference", challenge.subject_reference),
-        Answer("Raised", f"{_local(challenge.raised_at)} by {challenge.referrer.display_name}"),
+        Answer("Raised", f"{local(challenge.raised_at)} by {challenge.referrer.display_name}"),
         Answer("Raising agency", challenge.raising_agency.name),
         Answer("Receiving agency", challenge.receiving_agency.name),
         Answer("Area of challenge", challenge.area.replace("_", " ").capitalize()),
@@ -86,7 +86,7 @@ def build(session: Session, challenge: Challenge, key: str) -> Document:
         for stage in stages:
             for rec in stage.tasks:
                 if rec.task.bpmn_id in wanted:
-                    who = (f"{rec.task.completed_by.display_name}, {_local(rec.task.completed_at)}"
+                    who = (f"{rec.task.completed_by.display_name}, {local(rec.task.completed_at)}"
                            if rec.task.status == "completed" else "not completed")
                     sections.append(Section(f"{rec.task.title} ({rec.task.agency.name})", rec.answers, who))
         if not sections:
@@ -109,7 +109,7 @@ def _monitoring_return(challenge: Challenge, stages: list[StageRecord]) -> list[
             if task.status == "completed":
                 done.append(Answer(f"Stage {task.stage}: {task.title}",
                                    f"{task.completed_by.display_name} ({task.agency.name}), "
-                                   f"{_local(task.completed_at)}"))
+                                   f"{local(task.completed_at)}"))
                 by_key = {a.key: a for a in rec.answers}
                 settled += [Answer(f"Stage {task.stage}: {by_key[k].label}", by_key[k].text)
                             for k in SETTLING_ANSWERS if k in by_key]
@@ -117,7 +117,7 @@ def _monitoring_return(challenge: Challenge, stages: list[StageRecord]) -> list[
                 referred = by_key["referred_to_partnership"].text if "referred_to_partnership" in by_key else referred
             elif task.status == "cancelled":
                 done.append(Answer(f"Stage {task.stage}: {task.title}",
-                                   f"not completed by its deadline ({_local(task.due_at)}); the case moved on"))
+                                   f"not completed by its deadline ({local(task.due_at)}); the case moved on"))
     reached_partnership = any(r.task.side == "partnership" for s in stages for r in s.tasks)
     if challenge.status == "open":
         outcome = f"Still open at stage {challenge.current_stage}"

@@ -1,0 +1,170 @@
+"""A case's audit bundle: a zip anyone can verify with no server and no database (`python -m engine.audit.bundle
+verify FILE [--key PUBLIC_KEY]`). It holds every log entry of the case (its events and the reads of it) with the
+canonical header each entry commits to, the content it names, and its inclusion proof in the tree of the latest
+signed checkpoint; that checkpoint and the public key; the diagram, forms and lane map of the case's procedure
+version; its stage records; and a readable PDF summary."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import sys
+import zipfile
+from dataclasses import dataclass, field
+from typing import Any
+
+from .entries import access_content, access_header, content_hash, event_content, event_header
+from .merkle import leaf_hash, verify_inclusion
+from .notes import open_checkpoint
+
+FORMAT = 1
+
+
+@dataclass
+class Checked:
+    entries: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def make(session, challenge, verifier: str, summary_pdf: bytes, records: list[dict[str, Any]]) -> bytes:
+    """The bundle of a challenge, as zip bytes, against the latest checkpoint (entries taken into the log after
+    it are left out and counted)."""
+    from sqlalchemy import select
+
+    from ..models import AccessLog, Event, LogEntry
+    from ..procedures.versions import files_of
+    from .log import latest_checkpoint
+    from .merkle import Tree
+
+    checkpoint = latest_checkpoint(session)
+    size = checkpoint.tree_size if checkpoint else 0
+    leaves = list(session.scalars(select(LogEntry.leaf_hash).where(LogEntry.leaf_index < size)
+                                  .order_by(LogEntry.leaf_index)))
+    tree = Tree(leaves)
+    entries = session.scalars(select(LogEntry).where(LogEntry.challenge_id == challenge.id)
+                              .order_by(LogEntry.leaf_index)).all()
+    events = {e.id: e for e in session.scalars(select(Event).where(Event.challenge_id == challenge.id))}
+    reads = {r.id: r for r in session.scalars(select(AccessLog).where(AccessLog.challenge_id == challenge.id))}
+    out, pending = [], 0
+    for entry in entries:
+        if entry.leaf_index >= size:
+            pending += 1
+            continue
+        if entry.source == "event":
+            row = events[entry.source_id]
+            content = event_content(row.data)
+            header = event_header(row.id, row.challenge_id, row.kind, row.at, row.recorded_at, row.actor_id,
+                                  row.task_id, row.element_id, content_hash(content), entry.prev_hash)
+        else:
+            row = reads[entry.source_id]
+            content = access_content(row.username, row.address, row.what, row.detail)
+            header = access_header(row.id, row.at, row.kind, row.user_id, row.challenge_id, row.token_id,
+                                   content_hash(content))
+        out.append({"leaf_index": entry.leaf_index, "header": header.decode(), "content": content,
+                    "proof": [p.hex() for p in tree.inclusion_proof(entry.leaf_index, size)]})
+    version = challenge.procedure_version
+    files = files_of(version)
+    manifest = {
+        "format": FORMAT, "challenge": {"id": challenge.id, "reference": challenge.reference,
+                                        "partnership": challenge.partnership.slug},
+        "procedure_version": {"procedure": version.procedure, "number": version.number,
+                              "content_hash": version.content_hash},
+        "public_key": verifier, "checkpoint": checkpoint.note if checkpoint else None, "tree_size": size,
+        "entries": out, "not_yet_in_a_checkpoint": pending,
+    }
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("bundle.json", json.dumps(manifest, indent=1, ensure_ascii=False))
+        archive.writestr("records.json", json.dumps(records, indent=1, ensure_ascii=False))
+        archive.writestr("procedure/procedure.bpmn", files.bpmn_xml)
+        archive.writestr("procedure/procedure.json", json.dumps(
+            {"procedure": files.procedure, "title": files.title, "process_id": files.process_id, **files.meta},
+            indent=2, ensure_ascii=False))
+        archive.writestr("procedure/lanes.json", json.dumps(files.lanes, indent=2, ensure_ascii=False))
+        for name, schema in files.forms.items():
+            archive.writestr(f"procedure/forms/{name}", json.dumps(schema, indent=2, ensure_ascii=False))
+        archive.writestr("summary.pdf", summary_pdf)
+        archive.writestr("README.txt", README)
+    return buffer.getvalue()
+
+
+README = """This is the audit bundle of one professional challenge.
+
+bundle.json holds every entry of the tamper-evident log about the challenge (its events, and every time it was
+read), each as the canonical header the log committed to, the content that header names by its SHA-256, and
+the entry's inclusion proof in the Merkle tree (RFC 9162) of the signed checkpoint it carries (C2SP
+tlog-checkpoint, Ed25519). procedure/ is the procedure version the challenge ran on; records.json and
+summary.pdf are what its stages recorded.
+
+Verify it, with only Professional Challenge installed and no server or database:
+
+    python -m engine.audit.bundle verify THIS.zip --key "<the public key you were given>"
+
+Without --key the public key inside the bundle is used, which proves the bundle is whole but not whose it is.
+"""
+
+
+def check(data: bytes, trusted_key: str | None = None) -> Checked:
+    """Verify a bundle: the checkpoint's signature, each entry's content against its header, its inclusion in
+    the checkpoint's tree, and the challenge's chain of events."""
+    result = Checked()
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            manifest = json.loads(archive.read("bundle.json"))
+            procedure = archive.read("procedure/procedure.bpmn")
+    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+        result.problems.append(f"not an audit bundle: {exc}")
+        return result
+    key = trusted_key or manifest.get("public_key")
+    try:
+        checkpoint = open_checkpoint(manifest.get("checkpoint") or "", key or "")
+    except ValueError as exc:
+        result.problems.append(f"the checkpoint: {exc}")
+        return result
+    if checkpoint.size != manifest.get("tree_size"):
+        result.problems.append("the checkpoint's size is not the bundle's")
+    previous_event: bytes | None = None
+    for entry in manifest["entries"]:
+        where = f"leaf {entry['leaf_index']}"
+        header = entry["header"].encode()
+        fields = json.loads(header)
+        if fields.get("content") != content_hash(entry["content"]).hex():
+            result.problems.append(f"{where}: its content is not the content its header names")
+        leaf = leaf_hash(header)
+        proof = [bytes.fromhex(p) for p in entry["proof"]]
+        if not verify_inclusion(leaf, entry["leaf_index"], checkpoint.size, proof, checkpoint.root):
+            result.problems.append(f"{where}: it is not in the signed tree")
+        if fields.get("type") == "event":
+            named = bytes.fromhex(fields["prev"]) if fields.get("prev") else None
+            if named != previous_event:
+                result.problems.append(f"{where}: it does not follow the challenge's previous event")
+            previous_event = leaf
+        result.entries += 1
+    version = manifest.get("procedure_version", {})
+    if not version.get("content_hash") or not procedure:
+        result.problems.append("the procedure version is missing")
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m engine.audit.bundle", description="Verify an audit bundle.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    verify_parser = commands.add_parser("verify", help="verify a bundle with no server and no database")
+    verify_parser.add_argument("bundle")
+    verify_parser.add_argument("--key", default=None, help="the public key you trust")
+    args = parser.parse_args(argv)
+    with open(args.bundle, "rb") as file:
+        result = check(file.read(), args.key)
+    for problem in result.problems:
+        print(f"problem: {problem}")
+    print(f"{result.entries} entries: " + ("the bundle verifies" if result.ok else f"{len(result.problems)} problems"))
+    return 0 if result.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
