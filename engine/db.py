@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 
 from sqlalchemy import create_engine, event
@@ -17,13 +18,27 @@ def database_url() -> str:
     return os.environ.get("DATABASE_URL", DEFAULT_URL)
 
 
+def engine_options(url: str) -> dict:
+    """The options every engine of ours is made with. JSON is written compact and as given (the audit log hashes
+    an event's content in exactly that form, so verification can hash the stored text as it is)."""
+    options: dict = {"json_serializer": compact_json}
+    if url.startswith("sqlite"):
+        options["connect_args"] = {"check_same_thread": False, "timeout": 30}
+    else:
+        options["pool_pre_ping"] = True
+    return options
+
+
+def compact_json(value) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
 def make_engine(url: str | None = None) -> Engine:
     url = url or database_url()
+    engine = create_engine(url, **engine_options(url))
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         configure_sqlite(engine)
-        return engine
-    return create_engine(url, pool_pre_ping=True)
+    return engine
 
 
 def configure_sqlite(engine: Engine) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask
 
 from engine.clock import SystemClock
+from engine.db import engine_options
 
 
 def _number(name: str, default: int) -> int:
@@ -57,9 +58,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config["SECRET_KEY"] = security.secret_key(app, app.config["SECRET_KEY"], app.config["DEMO"])
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         instance.mkdir(parents=True, exist_ok=True)
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"check_same_thread": False, "timeout": 30}}
-    else:
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config["SQLALCHEMY_DATABASE_URI"])
 
     from . import account, api, audit, auth, challenges, cli, database, notifications, records, tasks, texts, views
 

@@ -3,6 +3,7 @@ key auditors trust, take new history into the log now, and verify it."""
 
 from __future__ import annotations
 
+import os
 import time
 
 import click
@@ -57,7 +58,9 @@ def log_now() -> None:
 @click.option("--replay", is_flag=True, help="Also re-execute every case from its history and compare.")
 @click.option("--bundle", "bundle_path", type=click.Path(exists=True, dir_okay=False), default=None,
               help="Verify an audit bundle instead (no database needed; also python -m engine.audit.bundle).")
-def verify_command(verifier: str | None, replay: bool, bundle_path: str | None) -> None:
+@click.option("--workers", type=click.IntRange(1, 64), default=lambda: os.cpu_count() or 1, show_default="the CPUs",
+              help="Processes checking the entries against their rows (a large log).")
+def verify_command(verifier: str | None, replay: bool, bundle_path: str | None, workers: int) -> None:
     """Verify the whole log: every entry against its row, every challenge's chain, the tree against every
     checkpoint, every signature; with --replay, every case re-executed from its history. Exits 1 and says
     where, if anything was altered."""
@@ -69,7 +72,7 @@ def verify_command(verifier: str | None, replay: bool, bundle_path: str | None) 
         click.echo(f"{result.entries} entries: " + ("the bundle verifies" if result.ok else "it does not verify"))
         raise SystemExit(0 if result.ok else 1)
     signer = audit_signer(current_app)
-    report = verify(db.session, verifier or (signer.verifier() if signer else None))
+    report = verify(db.session, verifier or (signer.verifier() if signer else None), workers=workers)
     for finding in report.findings:
         click.echo(f"{finding.kind:10} {finding.where:22} {finding.message}")
     rate = report.entries / report.seconds if report.seconds else 0

@@ -7,6 +7,7 @@ version; its stage records; and a readable PDF summary."""
 from __future__ import annotations
 
 import argparse
+import hashlib
 import io
 import json
 import sys
@@ -14,7 +15,7 @@ import zipfile
 from dataclasses import dataclass, field
 from typing import Any
 
-from .entries import access_content, access_header, content_hash, event_content, event_header
+from .entries import EVENT_WIDTH, access_columns, access_content, access_leaf, event_columns, event_content, event_leaf
 from .merkle import leaf_hash, verify_inclusion
 from .notes import open_checkpoint
 
@@ -34,9 +35,9 @@ class Checked:
 def make(session, challenge, verifier: str, summary_pdf: bytes, records: list[dict[str, Any]]) -> bytes:
     """The bundle of a challenge, as zip bytes, against the latest checkpoint (entries taken into the log after
     it are left out and counted)."""
-    from sqlalchemy import select
+    from sqlalchemy import func, select, text
 
-    from ..models import AccessLog, Event, LogEntry
+    from ..models import LogEntry
     from ..procedures.versions import files_of
     from .log import latest_checkpoint
     from .merkle import Tree
@@ -46,27 +47,30 @@ def make(session, challenge, verifier: str, summary_pdf: bytes, records: list[di
     leaves = list(session.scalars(select(LogEntry.leaf_hash).where(LogEntry.leaf_index < size)
                                   .order_by(LogEntry.leaf_index)))
     tree = Tree(leaves)
-    entries = session.scalars(select(LogEntry).where(LogEntry.challenge_id == challenge.id)
-                              .order_by(LogEntry.leaf_index)).all()
-    events = {e.id: e for e in session.scalars(select(Event).where(Event.challenge_id == challenge.id))}
-    reads = {r.id: r for r in session.scalars(select(AccessLog).where(AccessLog.challenge_id == challenge.id))}
-    out, pending = [], 0
+    dialect = session.get_bind().dialect.name
+    entries = session.execute(text(
+        f"SELECT l.leaf_index, l.source, l.prev_hash, {event_columns(dialect)}, {access_columns(dialect)} "
+        "FROM log_entries l LEFT JOIN events e ON l.source = 'event' AND e.id = l.source_id "
+        "LEFT JOIN access_log a ON l.source = 'access' AND a.id = l.source_id "
+        "WHERE l.challenge_id = :challenge AND l.leaf_index < :size ORDER BY l.leaf_index"),
+        {"challenge": challenge.id, "size": size}).all()
+    pending = session.scalar(select(func.count()).select_from(LogEntry).where(
+        LogEntry.challenge_id == challenge.id, LogEntry.leaf_index >= size))
+    out = []
     for entry in entries:
-        if entry.leaf_index >= size:
-            pending += 1
-            continue
-        if entry.source == "event":
-            row = events[entry.source_id]
-            content = event_content(row.data)
-            header = event_header(row.id, row.challenge_id, row.kind, row.at, row.recorded_at, row.actor_id,
-                                  row.task_id, row.element_id, content_hash(content), entry.prev_hash)
+        index, source, prev = entry[:3]
+        event, record = entry[3:3 + EVENT_WIDTH], entry[3 + EVENT_WIDTH:]
+        if source == "event" and event[0] is not None:
+            content, header, _ = event_leaf(event, prev)
+            stored = event_content(event[8])
+        elif source == "access" and record[0] is not None:
+            content, header, _ = access_leaf(record)
+            stored = access_content(*record[6:10])
         else:
-            row = reads[entry.source_id]
-            content = access_content(row.username, row.address, row.what, row.detail)
-            header = access_header(row.id, row.at, row.kind, row.user_id, row.challenge_id, row.token_id,
-                                   content_hash(content))
-        out.append({"leaf_index": entry.leaf_index, "header": header.decode(), "content": content,
-                    "proof": [p.hex() for p in tree.inclusion_proof(entry.leaf_index, size)]})
+            continue  # its row is gone: the bundle cannot prove what is not there (verification reports it)
+        out.append({"leaf_index": index, "header": header.decode(), "content_text": stored.decode(),
+                    "content": json.loads(stored) if stored else None,
+                    "proof": [p.hex() for p in tree.inclusion_proof(index, size)]})
     version = challenge.procedure_version
     files = files_of(version)
     manifest = {
@@ -96,7 +100,8 @@ def make(session, challenge, verifier: str, summary_pdf: bytes, records: list[di
 README = """This is the audit bundle of one professional challenge.
 
 bundle.json holds every entry of the tamper-evident log about the challenge (its events, and every time it was
-read), each as the canonical header the log committed to, the content that header names by its SHA-256, and
+read), each as the canonical header the log committed to, the content that header names by its SHA-256 (as
+content_text, the exact bytes hashed, and as content, the same read as JSON), and
 the entry's inclusion proof in the Merkle tree (RFC 9162) of the signed checkpoint it carries (C2SP
 tlog-checkpoint, Ed25519). procedure/ is the procedure version the challenge ran on; records.json and
 summary.pdf are what its stages recorded.
@@ -133,8 +138,11 @@ def check(data: bytes, trusted_key: str | None = None) -> Checked:
         where = f"leaf {entry['leaf_index']}"
         header = entry["header"].encode()
         fields = json.loads(header)
-        if fields.get("content") != content_hash(entry["content"]).hex():
+        stored = entry.get("content_text", "")
+        if fields.get("content") != hashlib.sha256(stored.encode()).hexdigest():
             result.problems.append(f"{where}: its content is not the content its header names")
+        elif (json.loads(stored) if stored else None) != entry.get("content"):
+            result.problems.append(f"{where}: its content as read is not its content as hashed")
         leaf = leaf_hash(header)
         proof = [bytes.fromhex(p) for p in entry["proof"]]
         if not verify_inclusion(leaf, entry["leaf_index"], checkpoint.size, proof, checkpoint.root):

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import exists, func, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from ..clock import Clock
-from ..models import AccessLog, Checkpoint, Event, LogEntry
+from ..models import Checkpoint, LogEntry
 from ..unit_of_work import unit_of_work
-from .entries import access_leaf, event_leaf
+from .entries import access_columns, access_leaf, event_columns, event_leaf
 from .merkle import Frontier
 from .notes import Signer, checkpoint_body
 
@@ -30,11 +30,14 @@ class Extended:
     checkpoint: int | None  # the size of the checkpoint written, if one was
 
 
-def _new(session: Session, model, source: str, limit: int):
+def _new(session: Session, table: str, source: str, columns: str, limit: int) -> list:
+    """Up to `limit` rows of the table not yet in the log, oldest first, read by their `entries` columns."""
     newest = session.scalar(select(func.max(LogEntry.source_id)).where(LogEntry.source == source)) or 0
-    in_log = exists().where(LogEntry.source == source, LogEntry.source_id == model.id)
-    return list(session.scalars(select(model).where(model.id > newest - LATE_WINDOW, ~in_log)
-                                .order_by(model.id).limit(limit)))
+    alias = table[0]
+    return list(session.execute(text(
+        f"SELECT {columns} FROM {table} {alias} WHERE {alias}.id > :floor AND NOT EXISTS (SELECT 1 FROM log_entries "
+        f"l WHERE l.source = '{source}' AND l.source_id = {alias}.id) ORDER BY {alias}.id LIMIT :limit"),
+        {"floor": newest - LATE_WINDOW, "limit": limit}))
 
 
 def _last_of_challenges(session: Session, challenge_ids: set[int]) -> dict[int, bytes]:
@@ -51,26 +54,28 @@ def _last_of_challenges(session: Session, challenge_ids: set[int]) -> dict[int, 
 def extend(session: Session, clock: Clock, signer: Signer, limit: int = 20_000) -> Extended:
     """Take up to `limit` new rows of each kind into the log and, if it grew, sign a checkpoint. Commits."""
     with unit_of_work(session) as work:
-        if session.get_bind().dialect.name == "postgresql":
+        dialect = session.get_bind().dialect.name
+        if dialect == "postgresql":
             session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK})
         size = (session.scalar(select(func.max(LogEntry.leaf_index))) or -1) + 1
-        events = _new(session, Event, "event", limit)
-        records = _new(session, AccessLog, "access", limit)
-        heads = _last_of_challenges(session, {e.challenge_id for e in events})
+        events = _new(session, "events", "event", event_columns(dialect), limit)
+        records = _new(session, "access_log", "access", access_columns(dialect), limit)
+        heads = _last_of_challenges(session, {row[1] for row in events})
         rows = []
         for event in events:
-            content, leaf = event_leaf(event, heads.get(event.challenge_id))
-            rows.append(dict(leaf_index=size + len(rows), source="event", source_id=event.id,
-                             challenge_id=event.challenge_id, content_hash=content,
-                             prev_hash=heads.get(event.challenge_id), leaf_hash=leaf))
-            heads[event.challenge_id] = leaf
+            challenge_id = event[1]
+            content, _, leaf = event_leaf(event, heads.get(challenge_id))
+            rows.append((size + len(rows), "event", event[0], challenge_id, content, heads.get(challenge_id), leaf))
+            heads[challenge_id] = leaf
         for record in records:
-            content, leaf = access_leaf(record)
-            rows.append(dict(leaf_index=size + len(rows), source="access", source_id=record.id,
-                             challenge_id=record.challenge_id, content_hash=content, prev_hash=None,
-                             leaf_hash=leaf))
+            content, _, leaf = access_leaf(record)
+            rows.append((size + len(rows), "access", record[0], record[4], content, None, leaf))
         if rows:
-            session.execute(LogEntry.__table__.insert(), rows)
+            connection = session.connection()
+            mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+            connection.exec_driver_sql(
+                "INSERT INTO log_entries (leaf_index, source, source_id, challenge_id, content_hash, prev_hash, "
+                f"leaf_hash) VALUES ({', '.join([mark] * 7)})", rows)
         written = _checkpoint(session, clock, signer, size + len(rows))
         work.commit()
     return Extended(len(rows), size + len(rows), written)

@@ -8,6 +8,7 @@ import hashlib
 from collections.abc import Sequence
 
 EMPTY = hashlib.sha256(b"").digest()
+_sha256 = hashlib.sha256
 
 
 def leaf_hash(data: bytes) -> bytes:
@@ -46,12 +47,13 @@ class Frontier:
         self.stack: list[tuple[int, bytes]] = []  # (height, hash), heights strictly decreasing
 
     def append(self, leaf: bytes) -> None:
-        height, value = 0, leaf
-        while self.stack and self.stack[-1][0] == height:
-            _, left = self.stack.pop()
-            value = node_hash(left, value)
+        # The subtrees on the edge are the set bits of the size: a leaf closes one per trailing 1 bit.
+        height, value, n, stack = 0, leaf, self.size, self.stack
+        while n & 1:
+            value = _sha256(b"\x01" + stack.pop()[1] + value).digest()
             height += 1
-        self.stack.append((height, value))
+            n >>= 1
+        stack.append((height, value))
         self.size += 1
 
     def root(self) -> bytes:

@@ -100,41 +100,49 @@ def steps(session: Session, challenge: Challenge) -> list[Step]:
     reached: dict[str, int] = {}
     timer_seen: dict[str, int] = defaultdict(int)
 
-    def visit(task_id: str) -> int | None:
-        """The step at which this instance ran: its own (a user task's opening, a timer's firing), else the
-        earliest of its descendants'."""
-        task = tasks[task_id]
-        own = None
-        element = element_of.get(task_id)
+    # Both walks keep their own stack: a long case's tree is deeper than Python's recursion allows.
+    def own_step(task_id: str) -> int | None:
+        """The step at which this instance itself ran: a user task's opening, a timer's firing (timers are
+        matched to their firings in the tree's order)."""
         if task_id in reached_task:
-            own = reached_task[task_id]
-        elif element in timers_fired and task.get("state") == 64:  # COMPLETED
+            return reached_task[task_id]
+        element = element_of.get(task_id)
+        if element in timers_fired and tasks[task_id].get("state") == 64:  # COMPLETED
             fired = timers_fired[element]
-            own = fired[timer_seen[element]] if timer_seen[element] < len(fired) else None
+            seen = timer_seen[element]
             timer_seen[element] += 1
-        found = [s for s in (visit(child) for child in task.get("children", [])) if s is not None]
-        step = own if own is not None else (min(found) if found else None)
-        if step is None and task.get("state") == 64 and element:
-            step = len(grouped) - 1  # ran after the last person's step (the procedure's own ending)
-        if step is not None:
-            reached[task_id] = step
-        return step
+            return fired[seen] if seen < len(fired) else None
+        return None
 
+    # An instance ran at its own step, else at the earliest of its descendants'.
     if root in tasks:
-        visit(root)
+        own: dict[str, int | None] = {}
+        stack: list[tuple[str, bool]] = [(root, False)]
+        while stack:
+            task_id, children_done = stack.pop()
+            if not children_done:
+                own[task_id] = own_step(task_id)
+                stack.append((task_id, True))
+                stack.extend((child, False) for child in reversed(tasks[task_id].get("children", [])))
+                continue
+            step = own[task_id]
+            if step is None:
+                found = [reached[c] for c in tasks[task_id].get("children", []) if c in reached]
+                step = min(found) if found else None
+            if step is None and tasks[task_id].get("state") == 64 and element_of.get(task_id):
+                step = len(grouped) - 1  # ran after the last person's step (the procedure's own ending)
+            if step is not None:
+                reached[task_id] = step
 
     # Taken flows: between consecutive diagram elements along the tree.
     taken: list[tuple[int, str]] = []
-
-    def edges(task_id: str, last_element: str | None) -> None:
+    walk: list[tuple[str, str | None]] = [(root, None)] if root in tasks else []
+    while walk:
+        task_id, last_element = walk.pop()
         element = element_of.get(task_id)
         if element and last_element and task_id in reached and (last_element, element) in flows:
             taken.append((reached[task_id], flows[(last_element, element)]))
-        for child in tasks[task_id].get("children", []):
-            edges(child, element or last_element)
-
-    if root in tasks:
-        edges(root, None)
+        walk.extend((child, element or last_element) for child in reversed(tasks[task_id].get("children", [])))
 
     out: list[Step] = []
     status: dict[int, str] = {}

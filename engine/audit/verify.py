@@ -5,17 +5,18 @@ checkpoint forged, is reported with where it is."""
 
 from __future__ import annotations
 
-import json
+import concurrent.futures
+import multiprocessing
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from sqlalchemy import Text, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
-from ..models import AccessLog, Checkpoint, Event, LogEntry, UTCDateTime
-from .entries import access_content, access_header, content_hash, event_header
-from .merkle import Frontier, leaf_hash
+from ..models import AccessLog, Checkpoint, Event, LogEntry
+from .entries import EVENT_WIDTH, access_columns, access_leaf, event_columns, event_leaf, moment
+from .merkle import Frontier
 from .notes import open_checkpoint
 
 # A row may still be on its way into the log (the worker takes rows every few seconds): only one this much older
@@ -42,113 +43,182 @@ class Report:
         return not self.findings
 
 
-_UTC = UTCDateTime()
-_TEXT = Text()
+# Each entry against the row it names: the entries in leaf order joined to their rows, read as the log reads them
+# (`entries.py`), so an honest entry is checked by writing its header and two hashes.
+_ROWS = """
+SELECT l.leaf_index, l.source, l.source_id, l.content_hash, l.prev_hash, l.leaf_hash, {events}, {access}
+FROM log_entries l
+LEFT JOIN events e ON l.source = 'event' AND e.id = l.source_id
+LEFT JOIN access_log a ON l.source = 'access' AND a.id = l.source_id
+WHERE l.leaf_index >= {start} AND l.leaf_index < {end}
+ORDER BY l.leaf_index"""
+_E, _A = 6, 6 + EVENT_WIDTH  # where the row's columns start
+# The sequence: every entry's place, challenge and hashes, for the chains and the tree.
+_SEQUENCE = """
+SELECT leaf_index, source, source_id, challenge_id, prev_hash, leaf_hash FROM log_entries
+WHERE leaf_index < {end} ORDER BY leaf_index"""
+# Below this many entries the row checks run in this process whatever was asked.
+PARALLEL_FROM = 50_000
+
+# What a row check hands back about an entry: (leaf index, source, source id, what is wrong, the time the row says
+# it was recorded). Wrong: "missing" (no such row), "content" (not the content hashed), "header" (its kind, time,
+# people or place are not the ones committed to), "late" (recorded well before a checkpoint signed without it).
+Suspect = tuple[int, str, int, str, str | None]
 
 
-def _moment(value):
-    """A timestamp as the driver returns it (SQLite: text; PostgreSQL: datetime) made an aware UTC datetime."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return _UTC.process_result_value(value, None)
+def _check_rows(cursor, dialect: str, start: int, end: int, signed: list[tuple[int, str]]) -> list[Suspect]:
+    """The entries in [start, end) whose row is not as committed. `signed`: (checkpoint size, the time a row
+    must have been recorded after to come after that checkpoint)."""
+    suspects: list[Suspect] = []
+    before = sum(1 for size, _ in signed if size <= start)
+    cursor.execute(_ROWS.format(events=event_columns(dialect), access=access_columns(dialect), start=int(start),
+                                end=int(end)))
+    while rows := cursor.fetchmany(5000):
+        for row in rows:
+            index, source, source_id, stored_content, prev, stored_leaf = row[:6]
+            while before < len(signed) and signed[before][0] <= index:
+                before += 1
+            if source == "event":
+                if row[_E] is None:
+                    suspects.append((index, source, source_id, "missing", None))
+                    continue
+                recorded = row[_E + 4]
+                content, _, leaf = event_leaf(row[_E:_A], prev)
+            else:
+                if row[_A] is None:
+                    suspects.append((index, source, source_id, "missing", None))
+                    continue
+                recorded = row[_A + 1]
+                content, _, leaf = access_leaf(row[_A:])
+            if content != stored_content:
+                suspects.append((index, source, source_id, "content", recorded))
+            elif leaf != stored_leaf:
+                suspects.append((index, source, source_id, "header", recorded))
+            elif before and recorded is not None and recorded < signed[before - 1][1]:
+                suspects.append((index, source, source_id, "late", recorded))
+    return suspects
 
 
-def _json(value):
-    return json.loads(value) if isinstance(value, str) else value
+def _check_rows_elsewhere(url: str, dialect: str, start: int, end: int, signed) -> list[Suspect]:
+    """`_check_rows` in a process of its own, on its own connection."""
+    from ..db import make_engine
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            cursor = connection.connection.dbapi_connection.cursor()
+            return _check_rows(cursor, dialect, start, end, signed)
+    finally:
+        engine.dispose()
 
 
-def verify(session: Session, verifier: str | None = None) -> Report:
+def _elsewhere(session: Session, size: int, workers: int) -> str | None:
+    """The database's address, if the row checks are to run in other processes: asked for, a log large enough
+    to be worth it, a database other processes can open, and processes that can be forked."""
+    url = session.get_bind().url
+    in_memory = url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
+    if workers > 1 and size >= PARALLEL_FROM and not in_memory and "fork" in multiprocessing.get_all_start_methods():
+        return url.render_as_string(hide_password=False)
+    return None
+
+
+def _check_rows_in_processes(url: str, dialect: str, size: int, signed, workers: int) -> list[Suspect]:
+    bounds = [size * k // workers for k in range(workers + 1)]
+    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        parts = [pool.submit(_check_rows_elsewhere, url, dialect, bounds[k], bounds[k + 1], signed)
+                 for k in range(workers)]
+        return [suspect for part in parts for suspect in part.result()]
+
+
+def verify(session: Session, verifier: str | None = None, workers: int = 1) -> Report:
     """Verify the whole log against the rows and the checkpoints. `verifier`: the public key auditors trust;
-    without one, each checkpoint is checked against the key it names."""
+    without one, each checkpoint is checked against the key it names. `workers`: how many processes check the
+    entries against their rows (a large log, on a database other processes can open); the chains and the tree
+    are followed here meanwhile."""
     started = time.perf_counter()
     report = Report()
-    findings = report.findings
-    connection = session.connection()
-    events = {row[0]: row for row in connection.execute(select(
-        Event.id, Event.challenge_id, Event.kind, Event.at, Event.recorded_at, Event.actor_id, Event.task_id,
-        Event.element_id, Event.data.cast(_TEXT))).all()}
-    records = {row[0]: row for row in connection.execute(select(
-        AccessLog.id, AccessLog.at, AccessLog.kind, AccessLog.user_id, AccessLog.challenge_id, AccessLog.token_id,
-        AccessLog.username, AccessLog.address, AccessLog.what, AccessLog.detail.cast(_TEXT))).all()}
-    entries = connection.execute(select(LogEntry.leaf_index, LogEntry.source, LogEntry.source_id,
-                                        LogEntry.challenge_id, LogEntry.content_hash, LogEntry.prev_hash,
-                                        LogEntry.leaf_hash).order_by(LogEntry.leaf_index)).all()
+    found: list[tuple[tuple[int, int], Finding]] = []  # (leaf, order within it), to report in the log's order
     # As the database holds them now (not as this session last saw them).
     checkpoints = list(session.scalars(select(Checkpoint).order_by(Checkpoint.tree_size)
                                        .execution_options(populate_existing=True)))
-    report.entries, report.checkpoints = len(entries), len(checkpoints)
+    report.checkpoints = len(checkpoints)
     by_size = {c.tree_size: c for c in checkpoints}
+    size = (session.scalar(select(func.max(LogEntry.leaf_index))) or -1) + 1
+    # An entry after checkpoint k was taken into the log after k was signed, so the row it names should not have
+    # been recorded well before k was signed.
+    signed = [(c.tree_size, moment(c.at - PENDING_GRACE)) for c in checkpoints]
 
-    frontier = Frontier()
-    heads: dict[int, bytes] = {}
-    logged = {"event": set(), "access": set()}
-    # The checkpoints in size order: an entry after checkpoint k was taken into the log after k was signed.
-    signed = [(c.tree_size, c.at) for c in checkpoints]
-    before = 0  # how many of them an entry comes after
-    for expected_index, entry in enumerate(entries):
-        index, source, source_id, challenge_id, stored_content, prev, stored_leaf = entry
-        if index != expected_index:
-            findings.append(Finding("removed", f"leaf {expected_index}",
-                                    f"the log has no entry {expected_index}: entries were removed from it"))
-            break
-        logged[source].add(source_id)
+    dialect = session.get_bind().dialect.name
+    url = _elsewhere(session, size, workers)
+    if url:
+        # The other processes check the rows while this one follows the sequence.
+        with concurrent.futures.ThreadPoolExecutor(1) as waiting:
+            checked = waiting.submit(_check_rows_in_processes, url, dialect, size, signed, workers)
+            report.entries = _follow_sequence(session, size, by_size, found)
+            suspects = checked.result()
+    else:
+        report.entries = _follow_sequence(session, size, by_size, found)
+        cursor = session.connection().connection.dbapi_connection.cursor()
+        try:
+            suspects = _check_rows(cursor, dialect, 0, size, signed)
+        finally:
+            cursor.close()
+    for index, source, source_id, problem, recorded in suspects:
+        if index >= report.entries:
+            continue  # past a gap in the log, already reported
         what = f"event {source_id}" if source == "event" else f"access record {source_id}"
-        while before < len(signed) and signed[before][0] <= index:
-            before += 1
-        signed_before = signed[before - 1][1] if before else None
-        if source == "event":
-            if prev != heads.get(challenge_id):
-                findings.append(Finding("reordered", f"leaf {index}", f"{what} of challenge {challenge_id} does not "
-                                        "follow the challenge's previous entry: entries were reordered or removed"))
-            heads[challenge_id] = stored_leaf
-            row = events.get(source_id)
-            if row is None:
-                findings.append(Finding("removed", what, f"{what} (leaf {index}) is in the log but not in the history"))
-            else:
-                content = content_hash(_json(row[8]) or {})
-                recorded = _moment(row[4])
-                leaf = leaf_hash(event_header(row[0], row[1], row[2], _moment(row[3]), recorded, row[5],
-                                              row[6], row[7], content, prev))
-                _compare(findings, what, index, content, stored_content, leaf, stored_leaf)
-                _late(findings, what, recorded, signed_before)
-        else:
-            row = records.get(source_id)
-            if row is None:
-                findings.append(Finding("removed", what, f"{what} (leaf {index}) is in the log but not in the access "
-                                        "log"))
-            else:
-                content = content_hash(access_content(row[6], row[7], row[8], _json(row[9])))
-                at = _moment(row[1])
-                leaf = leaf_hash(access_header(row[0], at, row[2], row[3], row[4], row[5], content))
-                _compare(findings, what, index, content, stored_content, leaf, stored_leaf)
-                _late(findings, what, at, signed_before)
-        frontier.append(stored_leaf)
-        checkpoint = by_size.get(frontier.size)
-        if checkpoint is not None and frontier.root() != checkpoint.root_hash:
-            earlier = max((s for s in by_size if s < frontier.size), default=0)
-            findings.append(Finding("altered", f"checkpoint {checkpoint.tree_size}",
-                                    f"the log's first {checkpoint.tree_size} entries do not give the head signed at "
-                                    f"{checkpoint.at:%Y-%m-%d %H:%M:%S}: an entry between leaf {earlier} and leaf "
-                                    f"{checkpoint.tree_size - 1} was altered, inserted, removed or reordered"))
-    _check_checkpoints(findings, checkpoints, len(entries), verifier)
-    _check_pending(findings, events, records, logged, checkpoints)
+        found.append(((index, 1), Finding(*{
+            "missing": ("removed", what, f"{what} (leaf {index}) is in the log but not in the "
+                        + ("history" if source == "event" else "access log")),
+            "content": ("altered", what, f"{what} (leaf {index}): its content is not what the log holds"),
+            "header": ("altered", what, f"{what} (leaf {index}): its kind, time, people or place are not what the "
+                       "log holds"),
+            "late": ("inserted", what, f"{what} says it was recorded at {(recorded or '')[:10]} "
+                     f"{(recorded or '')[11:19]}, before a checkpoint that does not hold it: it was inserted "
+                     "afterwards"),
+        }[problem])))
+    found.sort(key=lambda pair: pair[0])
+    report.findings = [finding for _, finding in found]
+    _check_checkpoints(report.findings, checkpoints, report.entries, verifier)
+    _check_pending(session, report.findings, checkpoints)
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _late(findings, what: str, recorded, signed_before) -> None:
-    """A row recorded well before a checkpoint that was signed without it was put into the history afterwards."""
-    if signed_before is not None and recorded < signed_before - PENDING_GRACE:
-        findings.append(Finding("inserted", what, f"{what} says it was recorded at {recorded:%Y-%m-%d %H:%M:%S}, "
-                                "before a checkpoint that does not hold it: it was inserted afterwards"))
-
-
-def _compare(findings, what, index, content, stored_content, leaf, stored_leaf) -> None:
-    if content != stored_content:
-        findings.append(Finding("altered", what, f"{what} (leaf {index}): its content is not what the log holds"))
-    elif leaf != stored_leaf:
-        findings.append(Finding("altered", what, f"{what} (leaf {index}): its kind, time, people or place are not "
-                                "what the log holds"))
+def _follow_sequence(session: Session, size: int, by_size: dict, found: list) -> int:
+    """Each challenge's chain and the tree over every entry, its head compared with each checkpoint's. The number
+    of entries before any gap."""
+    frontier = Frontier()
+    heads: dict[int, bytes] = {}
+    cursor = session.connection().connection.dbapi_connection.cursor()
+    cursor.execute(_SEQUENCE.format(end=int(size)))
+    expected = 0
+    try:
+        while rows := cursor.fetchmany(10_000):
+            for index, source, source_id, challenge_id, prev, leaf in rows:
+                if index != expected:
+                    found.append(((expected, 0), Finding("removed", f"leaf {expected}", f"the log has no entry "
+                                                         f"{expected}: entries were removed from it")))
+                    return expected
+                expected += 1
+                if source == "event":
+                    if prev != heads.get(challenge_id):
+                        found.append(((index, 0), Finding(
+                            "reordered", f"leaf {index}", f"event {source_id} of challenge {challenge_id} does not "
+                            "follow the challenge's previous entry: entries were reordered or removed")))
+                    heads[challenge_id] = leaf
+                frontier.append(leaf)
+                checkpoint = by_size.get(expected)
+                if checkpoint is not None and frontier.root() != checkpoint.root_hash:
+                    earlier = max((s for s in by_size if s < expected), default=0)
+                    found.append(((index, 3), Finding(
+                        "altered", f"checkpoint {checkpoint.tree_size}",
+                        f"the log's first {checkpoint.tree_size} entries do not give the head signed at "
+                        f"{checkpoint.at:%Y-%m-%d %H:%M:%S}: an entry between leaf {earlier} and leaf "
+                        f"{checkpoint.tree_size - 1} was altered, inserted, removed or reordered")))
+    finally:
+        cursor.close()
+    return expected
 
 
 def _check_checkpoints(findings, checkpoints, size: int, verifier: str | None) -> None:
@@ -167,14 +237,15 @@ def _check_checkpoints(findings, checkpoints, size: int, verifier: str | None) -
                                 f"{checkpoints[-1].tree_size} entries but the log has {size}: it was truncated"))
 
 
-def _check_pending(findings, events, records, logged, checkpoints) -> None:
+def _check_pending(session: Session, findings, checkpoints) -> None:
+    """Rows recorded well before the latest checkpoint that are not in the log were put into the history later."""
     if not checkpoints:
         return
     cutoff = checkpoints[-1].at - PENDING_GRACE
-    for source, rows, at_column, label in (("event", events, 4, "event"), ("access", records, 1, "access record")):
-        for row_id, row in rows.items():
-            if row_id not in logged[source] and _moment(row[at_column]) < cutoff:
-                findings.append(Finding("inserted", f"{label} {row_id}",
-                                        f"{label} {row_id} was recorded before the latest checkpoint but is not in "
-                                        "the log: it was inserted afterwards"))
-
+    for model, source, at, label in ((Event, "event", Event.recorded_at, "event"),
+                                     (AccessLog, "access", AccessLog.at, "access record")):
+        in_log = exists().where(LogEntry.source == source, LogEntry.source_id == model.id)
+        for row_id in session.scalars(select(model.id).where(at < cutoff, ~in_log).order_by(model.id)):
+            findings.append(Finding("inserted", f"{label} {row_id}",
+                                    f"{label} {row_id} was recorded before the latest checkpoint but is not in "
+                                    "the log: it was inserted afterwards"))

@@ -60,13 +60,21 @@ def test_a_bundle_changed_after_it_was_made_does_not_verify_and_says_where(sessi
         files = {name: archive.read(name) for name in archive.namelist()}
     manifest = json.loads(files["bundle.json"])
     completed = next(e for e in manifest["entries"] if json.loads(e["header"]).get("kind") == "task_completed")
-    completed["content"]["answers"]["response"] = "We agreed with everything."
-    files["bundle.json"] = json.dumps(manifest).encode()
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as archive:
-        for name, content in files.items():
-            archive.writestr(name, content)
-    result = check(out.getvalue(), SIGNER.verifier())
-    assert result.problems == [f"leaf {completed['leaf_index']}: its content is not the content its header names"]
+    where = f"leaf {completed['leaf_index']}"
+
+    def changed(content_text: str | None = None) -> list[str]:
+        completed["content"]["answers"]["response"] = "We agreed with everything."
+        if content_text is not None:
+            completed["content_text"] = content_text
+        files["bundle.json"] = json.dumps(manifest).encode()
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w") as archive:
+            for name, content in files.items():
+                archive.writestr(name, content)
+        return check(out.getvalue(), SIGNER.verifier()).problems
+
+    assert changed() == [f"{where}: its content as read is not its content as hashed"]
+    assert changed(completed["content_text"].replace("Noted.", "We agreed with everything.")) == [
+        f"{where}: its content is not the content its header names"]
     other = Signer.generate("test.invalid/audit")
     assert not check(data, other.verifier()).ok  # someone else's key: not this log's checkpoint

@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from engine import access_log
 from engine.access_log import Caller
 from engine.audit import merkle
+from engine.audit import verify as verify_module
 from engine.audit.log import extend, latest_checkpoint
 from engine.audit.notes import Signer, checkpoint_body, open_checkpoint
 from engine.audit.verify import verify
@@ -195,3 +196,21 @@ def test_a_checkpoint_whose_root_was_replaced_is_found(session, logged):
         size=checkpoint.tree_size)
     found = findings(session)
     assert ("forged", f"checkpoint {checkpoint.tree_size}") in found
+
+
+def test_rows_checked_in_other_processes_give_the_same_findings(session, clock, logged, monkeypatch):
+    """A large log's rows are checked by forked processes on their own connections (audit verify, the bench):
+    the same findings, in the same order, as one process."""
+    first, second = logged
+    drop_guards(session)
+    completed = session.scalar(select(Event.id).where(Event.challenge_id == first.id, Event.kind == "task_completed"))
+    raised = session.scalar(select(Event.id).where(Event.challenge_id == second.id, Event.kind == "challenge_raised"))
+    raw(session, "UPDATE events SET kind = 'task_lapsed' WHERE id = :id", id=completed)
+    raw(session, "DELETE FROM events WHERE id = :id", id=raised)
+    raw(session, "UPDATE access_log SET address = '10.9.9.9' WHERE id = (SELECT max(id) FROM access_log)")
+    alone = findings(session)
+    monkeypatch.setattr(verify_module, "PARALLEL_FROM", 1)
+    together = [(f.kind, f.where) for f in verify(session, SIGNER.verifier(), workers=2).findings]
+    assert together == alone
+    assert ("altered", f"event {completed}") in alone and ("removed", f"event {raised}") in alone
+    assert [kind for kind, where in alone if where.startswith("access record")] == ["altered"]

@@ -4,6 +4,8 @@ open with its deadline. A Tees case through two tiers of senior management."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from engine.audit.replay import steps
@@ -63,3 +65,14 @@ def test_the_flows_taken_grow_step_by_step_and_engine_steps_are_marked(session, 
     # Script tasks and gateways between people's tasks ran too.
     assert "enter_1" in found[0].elements and "s3_next_tier" in found[-1].elements
     assert found[-1].elements["s3_next_tier"]["count"] == 2
+
+
+def test_a_case_through_many_tiers_replays_whole(session, two_tiers):
+    """Sixty tiers: the case's tree is deeper than Python's recursion limit, and every tier is counted."""
+    walk = two_tiers
+    for n in range(60):
+        walk.complete("tees-csc-senior", "s3_decide", tier("next_tier"), at(2026, 12, 24, 11) + timedelta(hours=n))
+        walk.complete("tees-police-senior", "s3_respond", SENIOR, at(2026, 12, 24, 11, 30) + timedelta(hours=n))
+    found = steps(session, walk.refresh())
+    assert found[-1].elements["s3_respond"] == {"state": "completed", "count": 62}
+    assert found[-1].elements["s3_decide"] == {"state": "active", "count": 62}
