@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -20,6 +21,15 @@ def _bank_holidays(nation: str) -> holidays.HolidayBase:
     if nation not in NATIONS:
         raise ValueError(f"unknown nation {nation!r}; choose one of {', '.join(NATIONS)}")
     return holidays.UK(subdiv=NATIONS[nation], years=range(2015, 2046))
+
+
+# A Monday before any bank holiday we know: working days are numbered from it.
+_EPOCH = date(2014, 12, 29)
+
+
+@lru_cache(maxsize=16)
+def _weekday_holidays(nation: str) -> tuple[date, ...]:
+    return tuple(sorted(day for day in _bank_holidays(nation) if day.weekday() < 5))
 
 
 class WorkingCalendar:
@@ -47,6 +57,18 @@ class WorkingCalendar:
         if moment.tzinfo is None:
             raise ValueError("working days need an aware datetime")
         return moment.astimezone(self.zone).date()
+
+    def working_day_number(self, day: date) -> int:
+        """How many working days there are from a fixed Monday in 2014 up to and including `day`: the difference
+        of two is the working days between them, without walking the days."""
+        weeks, rest = divmod((day - _EPOCH).days + 1, 7)
+        weekdays = weeks * 5 + min(rest, 5)
+        return weekdays - bisect.bisect_right(_weekday_holidays(self.nation), day)
+
+    def working_days_between(self, start: datetime, end: datetime) -> int:
+        """The working days after the (London) day of `start` up to and including the day of `end`: a challenge
+        raised on Friday and closed on Monday took 1."""
+        return self.working_day_number(self.local_day(end)) - self.working_day_number(self.local_day(start))
 
     def nth_working_day_after(self, day: date, n: int) -> date:
         if n < 0:

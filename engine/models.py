@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import (
     DDL,
     JSON,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -264,6 +265,8 @@ class Task(Base):
         UniqueConstraint("challenge_id", "task_uuid"),
         Index("ix_tasks_open_by_role", "status", "role", "agency_id", "due_at", "id"),
         Index("ix_tasks_challenge", "challenge_id"),
+        # Where cases stall: a version's tasks opened in a period, with how long each took and its deadline.
+        Index("ix_tasks_opened", "opened_at", "bpmn_id", "status", "closed_at", "due_at", "challenge_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -405,6 +408,61 @@ class Checkpoint(Base):
     verifier: Mapped[str] = mapped_column(String(300))
     # The right edge of the tree at this size ([height, hex hash] pairs): the next checkpoint goes on from it.
     frontier: Mapped[list] = mapped_column(JSON)
+
+
+class ChallengeFacts(Base):
+    """What the partnership's reports count about a challenge, kept up to date by each step from its events
+    (engine.reports.facts): who raised it against whom, about what, how far it went, how it ended."""
+
+    __tablename__ = "challenge_facts"
+    __table_args__ = (
+        # Each report reads a partnership's challenges raised, or closed, in a period: these cover those reads.
+        Index("ix_challenge_facts_raised", "partnership_id", "raised_at", "raising_agency_id", "receiving_agency_id",
+              "area", "subject_kind", "status"),
+        Index("ix_challenge_facts_closed", "partnership_id", "closed_at", "stage_reached", "outcome", "satisfied",
+              "referred_to_partnership", "working_days_to_close"),
+    )
+
+    challenge_id: Mapped[int] = mapped_column(ForeignKey("challenges.id"), primary_key=True, autoincrement=False)
+    partnership_id: Mapped[int] = mapped_column(ForeignKey("partnerships.id"))
+    procedure_version_id: Mapped[int] = mapped_column(ForeignKey("procedure_versions.id"))
+    raising_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    receiving_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    area: Mapped[str] = mapped_column(String(60))
+    subject_kind: Mapped[str] = mapped_column(String(10))  # child, adult
+    significant_risk: Mapped[bool] = mapped_column(Boolean)
+    cp_or_lac: Mapped[str] = mapped_column(String(30))
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    raised_on: Mapped[date] = mapped_column(Date)  # the London day, for ages in working days
+    status: Mapped[str] = mapped_column(String(20))  # open, closed
+    stage_reached: Mapped[int] = mapped_column(Integer)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    outcome: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    working_days_to_close: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # yes, partly, no: the answer of whoever closed it, where the procedure asks (None: not recorded).
+    satisfied: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    referred_to_partnership: Mapped[bool] = mapped_column(Boolean, default=False)
+    deadlines_missed: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class StageFacts(Base):
+    """One stage of a challenge: when it started and ended, its deadline (the latest of its tasks') and whether
+    that was missed."""
+
+    __tablename__ = "stage_facts"
+    __table_args__ = (
+        Index("ix_stage_facts_ended", "partnership_id", "ended_at", "stage", "working_days"),
+        Index("ix_stage_facts_deadline", "partnership_id", "deadline", "stage", "missed", "ended_at"),
+    )
+
+    challenge_id: Mapped[int] = mapped_column(ForeignKey("challenges.id"), primary_key=True, autoincrement=False)
+    stage: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    partnership_id: Mapped[int] = mapped_column(ForeignKey("partnerships.id"))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    working_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    deadline: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    missed: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 # The history is append-only in the database itself: updates and deletes of these tables are refused by

@@ -82,6 +82,10 @@ PROCEDURE_KEYS = (
     Entry("records", "Records a person can print: key -> {title, tasks: [user task ids]}."),
     Entry("raise_guidance", "Guidance shown to whoever raises a challenge: a list of {title, text}."),
     Entry("outcome_labels", "How this procedure words its outcomes: outcome -> label (the deciding body's name)."),
+    Entry("partnership_stage", "The stage at which the challenge is the partnership's to decide: a challenge that "
+                               "reaches it counts as referred to the partnership in the reports."),
+    Entry("covers", "Whom the procedure is for: `[\"child\"]` (the default) or `[\"child\", \"adult\"]`; the reports "
+                    "count children and adults apart where it covers both."),
 )
 PROCEDURE_KEY_NAMES = frozenset(entry.name for entry in PROCEDURE_KEYS)
 
@@ -91,6 +95,15 @@ OUTCOMES = (
     Entry("closed", "Closed"),
 )
 OUTCOME_NAMES = frozenset(entry.name for entry in OUTCOMES)
+
+REPORTED_ANSWERS = (
+    Entry("satisfied", "A form's answer (yes, partly or no) to whether those involved are satisfied with the outcome: "
+                       "asked wherever a challenge can close, the reports count the last one given."),
+    Entry("referred_to_partnership", "A form's yes/no answer to whether the challenge was referred to the "
+                                     "partnership; the reports count it as referred."),
+)
+REPORTED_ANSWER_NAMES = frozenset(entry.name for entry in REPORTED_ANSWERS)
+SATISFIED_ANSWERS = ("yes", "partly", "no")
 
 TASK_STATUSES = (
     Entry("open", "Waiting for the holders of its lane."),
@@ -107,6 +120,8 @@ SECTIONS = (
     ("Lane sides", "The `side` of a lane in lanes.json: which agency's people hold it.", SIDES),
     ("Form keys", "`x-` keys a form's JSON Schema may use.", FORM_KEYS),
     ("procedure.json keys", "What a procedure's procedure.json may say.", PROCEDURE_KEYS),
+    ("Reported answers", "Form fields the partnership's reports read from the answers of a case's tasks.",
+     REPORTED_ANSWERS),
     ("Outcomes", "What a script may set `outcome` to (the challenge's outcome when its procedure ends).", OUTCOMES),
     ("Task statuses", "What a task row's status can be.", TASK_STATUSES),
 )

@@ -16,15 +16,19 @@ from .. import events
 from ..calendar import WorkingCalendar
 from ..clock import Clock
 from ..errors import StepFailed
-from ..models import Agency, Challenge, ProcedureVersion, User
+from ..models import Agency, Challenge, Partnership, ProcedureVersion, User
+from ..reports import facts
 from ..vocabulary import CHOSEN_PREFIX
 from . import store
 from .run import Moment, StepResult
 
 
-def calendar_for(challenge: Challenge) -> WorkingCalendar:
-    partnership = challenge.partnership
+def partnership_calendar(partnership: Partnership) -> WorkingCalendar:
     return WorkingCalendar(partnership.nation, time.fromisoformat(partnership.end_of_working_day))
+
+
+def calendar_for(challenge: Challenge) -> WorkingCalendar:
+    return partnership_calendar(challenge.partnership)
 
 
 def stage_word(version: ProcedureVersion) -> str:
@@ -176,6 +180,7 @@ class Writer:
             changes = {"status": "closed", "outcome": result.outcome, "closed_at": at}
             self.add(events.ChallengeClosed(at, {"outcome": result.outcome, "stage": challenge.current_stage},
                                             actor_id=self.actor.id if self.actor else None))
+        facts.fold(self.session, challenge, self.version, self.calendar, self.events)
         events.write(self.session, self.clock, challenge.id, self.events)
         self.events = []
         # A step that succeeds takes the case out of any set-aside an earlier failure put it in.

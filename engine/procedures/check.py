@@ -61,6 +61,16 @@ def _assigned_outcomes(source: str) -> set[str]:
     return found
 
 
+def _check_reporting(meta: dict[str, Any]) -> None:
+    stage = meta.get("partnership_stage")
+    if stage is not None and (type(stage) is not int or stage < 1):
+        raise InvalidProcedure("procedure.json's partnership_stage must be a stage number (a whole number from 1)")
+    covers = meta.get("covers")
+    if covers is not None and (not isinstance(covers, list) or not covers
+                               or not set(covers) <= {"child", "adult"} or len(set(covers)) != len(covers)):
+        raise InvalidProcedure('procedure.json\'s covers must list "child", "adult" or both')
+
+
 def check_procedure(files: ProcedureFiles, roles: set[str] | None = None,
                     scripts_checker=None) -> tuple[Any, dict[str, Any]]:
     """Everything a case will need, checked before anything runs; the parsed specs. `roles`: the partnership's
@@ -69,6 +79,7 @@ def check_procedure(files: ProcedureFiles, roles: set[str] | None = None,
     unknown = set(files.meta) - PROCEDURE_KEY_NAMES
     if unknown:
         raise InvalidProcedure(f"procedure.json has keys the product does not know: {', '.join(sorted(unknown))}")
+    _check_reporting(files.meta)
     root = parse_xml(files.bpmn_xml)
     if scripts_checker is None:
         from ..cases.runner import check_scripts as scripts_checker

@@ -34,11 +34,18 @@ class _RecordPDF(FPDF):
         self.cell(0, 6, self.text_of(f"{self.footer_text} · page {self.page_no()}"), align="C")
 
 
-def render_pdf(document: Document) -> bytes:
-    pdf = _RecordPDF(f"{document.partnership} · {document.reference} · {document.title}")
+def titled_pdf(title: str, footer: str) -> _RecordPDF:
+    """An A4 document in the records' fonts and footer, its first page begun."""
+    pdf = _RecordPDF(footer)
     pdf.set_auto_page_break(True, margin=16)
-    pdf.set_title(f"{document.title} {document.reference}")
+    pdf.set_title(title)
     pdf.add_page()
+    return pdf
+
+
+def render_pdf(document: Document) -> bytes:
+    pdf = titled_pdf(f"{document.title} {document.reference}",
+                     f"{document.partnership} · {document.reference} · {document.title}")
     t = pdf.text_of
     pdf.set_font(pdf.family, "", 10)
     pdf.multi_cell(0, 5, t(document.partnership), new_x="LMARGIN", new_y="NEXT")

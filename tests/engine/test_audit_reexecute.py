@@ -12,7 +12,8 @@ from tests.walk import Walk, at
 
 RESPOND = {"rationale": "The disclosure did not meet the threshold.", "response": "We will look at it again."}
 ESCALATE = {"discussion": "We spoke and could not agree.", "decision": "escalate", "reason": "No agreement."}
-RESOLVED = {"discussion": "We agreed a strategy discussion.", "decision": "resolved", "reason": "Agreed."}
+RESOLVED = {"discussion": "We agreed a strategy discussion.", "decision": "resolved", "satisfied": "yes",
+            "reason": "Agreed."}
 
 
 def test_a_case_moved_by_people_and_by_deadlines_replays_exactly(session, clock, demo):

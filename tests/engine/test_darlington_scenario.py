@@ -34,7 +34,7 @@ RESPOND = {"rationale": "The referral did not meet the threshold for a section 4
            "response": "We will review the case with the school's DSL."}
 ESCALATE = {"discussion": "We spoke on the phone and could not agree.", "decision": "escalate",
             "reason": "The injuries are still unexplained."}
-RESOLVED = {"discussion": "We agreed a strategy discussion will be held.", "decision": "resolved",
+RESOLVED = {"discussion": "We agreed a strategy discussion will be held.", "decision": "resolved", "satisfied": "yes",
             "reason": "A strategy discussion addresses the concern."}
 RECORDING_TOOL_ESCALATE = {
     "meeting_held": True,

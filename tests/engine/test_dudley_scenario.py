@@ -14,7 +14,7 @@ RESPOND = {"rationale": "The strategy discussion threshold was not met on the in
            "response": "We will look again at the school's chronology."}
 ESCALATE = {"discussion": "We went through the chronology together.", "decision": "escalate",
             "reason": "The police still will not hold a strategy discussion."}
-RESOLVED = {"discussion": "We went through the chronology together.", "decision": "resolved",
+RESOLVED = {"discussion": "We went through the chronology together.", "decision": "resolved", "satisfied": "yes",
             "reason": "A strategy discussion is booked for Tuesday."}
 ESCALATION = {"problem": "No strategy discussion after a third disclosure.",
               "aim": "A strategy discussion within two working days.",
@@ -29,7 +29,8 @@ MEETING = {"meeting_date": "2027-01-18", "attendees": "DSPP Executive, both repr
 TEMPLATE = {"nature_of_challenge": "No strategy discussion after repeated disclosures.",
             "steps_taken": "Practitioners, line managers, senior managers and DSCPG representatives met.",
             "recommendation": "Hold a strategy discussion within two working days.",
-            "actions": "Police to convene it; the school to share its chronology.", "agencies_accept": True}
+            "actions": "Police to convene it; the school to share its chronology.", "agencies_accept": True,
+            "satisfied": "partly"}
 ESCALATION_TITLE = "Stage 3: senior manager escalates to the DSAB / DSCPG representative"
 
 

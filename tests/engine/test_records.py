@@ -69,7 +69,7 @@ def test_monitoring_return_answers_the_business_units_questions(app, client, log
     challenge = _to_stage_4(session, clock, user, agency)
     _complete(session, clock, user("police-head"), rationale="Resources.", response="We will attend.")
     _complete(session, clock, user("csc-head"), discussion="Heads agreed attendance.", decision="resolved",
-              reason="Police will attend the core group.")
+              satisfied="yes", reason="Police will attend the core group.")
     login("dsp-business-unit")  # the business unit sees every challenge of its partnership
     page = client.get(f"/challenges/{challenge.id}/records/monitoring_return")
     assert page.status_code == 200

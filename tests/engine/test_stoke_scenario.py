@@ -14,10 +14,11 @@ RESPOND = {"rationale": "The assessment found no role for children's social care
            "response": "We will share the assessment with the police."}
 ESCALATE = {"discussion": "We compared the assessment with the police intelligence.", "decision": "escalate",
             "reason": "We still disagree about the level of need."}
-RESOLVED = {"discussion": "We compared the assessment with the police intelligence.", "decision": "resolved",
+RESOLVED = {"discussion": "We compared the assessment with the police intelligence.", "decision": "resolved", "satisfied": "yes",
             "reason": "Children's social care will reassess this week."}
 REVIEW = {"consideration": "Both representatives' accounts and the assessment.",
-          "recommendation": "A joint reassessment within ten working days.", "agencies_accept": True}
+          "recommendation": "A joint reassessment within ten working days.", "agencies_accept": True,
+          "satisfied": "yes"}
 
 
 @pytest.fixture
@@ -120,7 +121,8 @@ def test_a_challenge_steps_up_to_sotscp_over_christmas_and_new_year(walk):
     ]
     assert record[-1][3] == {"What SOTSCP considered": "Both representatives' accounts and the assessment.",
                              "Recommendation": "A joint reassessment within ten working days.",
-                             "Do both agencies accept the recommendation?": "Yes"}
+                             "Do both agencies accept the recommendation?": "Yes",
+                             "Are those involved satisfied with the outcome?": "Yes"}
 
 
 def test_resolved_at_step_1(walk):

@@ -16,14 +16,15 @@ RESPOND = {"rationale": "The threshold for a strategy discussion was not met.",
 ESCALATE = {"discussion": "We discussed why the practice is unsafe for the child.", "decision": "escalate",
             "reason": "No agreement on holding a strategy discussion."}
 RESOLVED = {"discussion": "We discussed why the practice is unsafe for the child.", "decision": "resolved",
-            "reason": "A strategy discussion will be held tomorrow."}
+            "satisfied": "yes", "reason": "A strategy discussion will be held tomorrow."}
 SENIOR_RESPOND = {"manager": "D. Patel, Detective Inspector", "rationale": "The decision stands on the evidence.",
                   "response": "We are willing to review it with partners."}
 
 
 def tier(decision: str, manager: str = "R. Jones, Head of Service") -> dict:
     return {"manager": manager, "discussion": "The senior managers consulted immediately.",
-            "professional_meeting": False, "decision": decision, "reason": f"Tier decided: {decision}."}
+            "professional_meeting": False, "decision": decision, "reason": f"Tier decided: {decision}.",
+            **({"satisfied": "partly"} if decision == "resolved" else {})}
 
 
 CONSIDER_MEETING = {"issues": "Whether the disclosure met the threshold.", "learning_identified": False,
@@ -32,10 +33,10 @@ CONSIDER_MEETING = {"issues": "Whether the disclosure met the threshold.", "lear
 CONSIDER_LEARNING = {"issues": "Whether the disclosure met the threshold.", "learning_identified": True,
                      "learning": "The threshold guidance is read differently by the two agencies.",
                      "procedures_group": True, "recommendations": "The Tees Procedures Group to revise the guidance.",
-                     "next_step": "recommendations"}
+                     "next_step": "recommendations", "satisfied": "no"}
 MEETING = {"meeting_date": "2027-01-26", "attendees": "Both agencies' senior managers; two partnership members.",
            "minutes": "The dispute was discussed in full.", "resolution": "A strategy discussion will be held.",
-           "recommendations_to_agencies": "Police to record threshold reasoning on every closure."}
+           "recommendations_to_agencies": "Police to record threshold reasoning on every closure.", "satisfied": "yes"}
 
 
 @pytest.fixture
