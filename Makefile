@@ -18,9 +18,10 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $(NODE_STAMP)
 
-# The front end's bundles (bpmn-js and its styles), built with esbuild from frontend/ into web/static/build/.
-BUNDLES := web/static/build/replay.js
-$(BUNDLES): $(NODE_STAMP) $(wildcard frontend/*.js)
+# The front end's bundles (bpmn-js, vega-embed and their styles), built with esbuild from frontend/ into
+# web/static/build/ in one run (a grouped target).
+BUNDLES := web/static/build/replay.js web/static/build/charts.js web/static/build/stalls.js
+$(BUNDLES) &: $(NODE_STAMP) $(wildcard frontend/*.js)
 	node_modules/.bin/esbuild $(addprefix frontend/,$(notdir $(BUNDLES))) --bundle --minify --format=iife \
 	  --outdir=web/static/build --log-level=warning
 

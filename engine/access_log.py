@@ -26,6 +26,7 @@ KINDS = {
     "token_used": "API token used",
     "case_read": "Read a case",
     "cases_listed": "Listed cases",
+    "report_read": "Read or downloaded a partnership report",
 }
 
 

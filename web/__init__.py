@@ -60,7 +60,21 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         instance.mkdir(parents=True, exist_ok=True)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config["SQLALCHEMY_DATABASE_URI"])
 
-    from . import account, api, audit, auth, challenges, cli, database, notifications, records, tasks, texts, views
+    from . import (
+        account,
+        api,
+        audit,
+        auth,
+        challenges,
+        cli,
+        database,
+        notifications,
+        records,
+        reports,
+        tasks,
+        texts,
+        views,
+    )
 
     security.init_app(app)
     database.init_app(app)
@@ -75,6 +89,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(notifications.bp)
     app.register_blueprint(records.bp)
     app.register_blueprint(audit.bp)
+    app.register_blueprint(reports.bp)
     app.register_blueprint(api.bp)
     auth.csrf.exempt(api.bp)
     return app

@@ -23,6 +23,7 @@ from engine.notifications import SmtpSettings, deliver_pending
 from .audit_cli import audit
 from .database import clock, db
 from .procedure_cli import procedure
+from .reports_cli import reports
 from .security import audit_signer
 
 
@@ -55,6 +56,7 @@ def _signer(app: Flask):
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(init_db)
+    app.cli.add_command(reports)
     app.cli.add_command(load_demo_command)
     app.cli.add_command(serve)
     app.cli.add_command(fire_timers)

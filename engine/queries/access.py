@@ -7,7 +7,7 @@ from sqlalchemy import Row, exists, or_, select, union
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
-from ..models import Agency, Challenge, Membership, Notification, Task, User
+from ..models import Agency, Challenge, Membership, Notification, Partnership, Task, User
 
 # The soonest tasks a person is shown at once; a practitioner with more has more urgent problems than paging.
 MY_TASKS_PAGE = 100
@@ -114,6 +114,20 @@ def tasks_by_id(session: Session, ids: list[int]) -> list[Task]:
 def visible_challenges(session: Session, user: User, limit: int = 200) -> list[Challenge]:
     query = select(Challenge).where(sees_challenge(user.id)).order_by(Challenge.raised_at.desc()).limit(limit)
     return list(session.scalars(query))
+
+
+# The partnership body's roles that read its reports: the business unit writes them, the executive and the
+# scrutineer (Lead Safeguarding Partners) receive them, auditors check them.
+REPORT_ROLES = ("business_unit", "partnership_executive", "lead_safeguarding_partner", "auditor")
+
+
+def reporting_partnerships(session: Session, user: User) -> list[Partnership]:
+    """The partnerships whose reports the user may read, by name."""
+    return list(session.scalars(
+        select(Partnership).where(Partnership.id.in_(
+            select(Agency.partnership_id).join(Membership, Membership.agency_id == Agency.id)
+            .where(Membership.user_id == user.id, Membership.role.in_(REPORT_ROLES),
+                   Agency.is_partnership_body.is_(True)))).order_by(Partnership.name)))
 
 
 def is_auditor(session: Session, user: User) -> bool:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -98,7 +98,7 @@ class _Counter:
         return self.grouped(F.raised_on, still_open)
 
     def ages(self) -> dict[str, int]:
-        last_day = self.calendar.local_day(min(self.ends, self.now))
+        last_day = self.calendar.local_day(min(self.ends, self.now) - timedelta(microseconds=1))
         last = self.calendar.working_day_number(last_day)
         bands = {label: 0 for _, _, label in AGE_BANDS}
         for raised_on, count in self.open_days().items():
@@ -155,7 +155,8 @@ def report(session: Session, partnership: Partnership, period: Period, calendar:
     word = meta.get("stage_word", "stage")
     previous = period.previous()
     this, before = (_Counter(session, partnership.id, p, now, calendar) for p in (period, previous))
-    agencies = dict(session.execute(select(Agency.id, Agency.name).where(Agency.partnership_id == partnership.id)))
+    agencies = dict(session.execute(select(Agency.id, Agency.name)
+                                    .where(Agency.partnership_id == partnership.id)).all())
     columns = ["", period.label, previous.label]
     result = Report(partnership.name, period, previous, word)
     add = result.tables.append

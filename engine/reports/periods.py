@@ -54,9 +54,21 @@ class Period:
             return half_year_of(self.first - timedelta(days=1))
         if self.kind == "year":
             return year_of(self.first - timedelta(days=1))
-        length = self.last - self.first
         last = self.first - timedelta(days=1)
-        return Period("dates", last - length, last)
+        months = _whole_months(self.first, self.last)
+        if months:  # whole calendar months: the same number of months before
+            first = last.replace(day=1)
+            for _ in range(months - 1):
+                first = (first - timedelta(days=1)).replace(day=1)
+            return Period("dates", first, last)
+        return Period("dates", last - (self.last - self.first), last)
+
+
+def _whole_months(first: date, last: date) -> int:
+    """How many calendar months the dates cover exactly (0 unless from a 1st to a month's last day)."""
+    if first.day != 1 or (last + timedelta(days=1)).day != 1:
+        return 0
+    return (last.year - first.year) * 12 + last.month - first.month + 1
 
 
 def _financial_year(day: date) -> int:

@@ -23,7 +23,8 @@ def test_the_referrer_prints_the_monitoring_return(live_app, session, clock, use
     referrer = user("csc-practitioner")
     task = access.my_tasks(session, referrer)[0]
     complete_task(session, clock, referrer, task.id, {"discussion": "We agreed a strategy discussion.",
-                                                     "decision": "resolved", "satisfied": "yes", "reason": "Review agreed."})
+                                                     "decision": "resolved", "satisfied": "yes",
+                                                     "reason": "Review agreed."})
 
     with served(live_app) as base, chromium() as browser:
         page = new_page(browser)

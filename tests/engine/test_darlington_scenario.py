@@ -34,8 +34,8 @@ RESPOND = {"rationale": "The referral did not meet the threshold for a section 4
            "response": "We will review the case with the school's DSL."}
 ESCALATE = {"discussion": "We spoke on the phone and could not agree.", "decision": "escalate",
             "reason": "The injuries are still unexplained."}
-RESOLVED = {"discussion": "We agreed a strategy discussion will be held.", "decision": "resolved", "satisfied": "yes",
-            "reason": "A strategy discussion addresses the concern."}
+RESOLVED = {"discussion": "We agreed a strategy discussion will be held.", "decision": "resolved",
+            "satisfied": "yes", "reason": "A strategy discussion addresses the concern."}
 RECORDING_TOOL_ESCALATE = {
     "meeting_held": True,
     "meeting_date": "2026-12-22",

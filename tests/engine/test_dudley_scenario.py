@@ -14,8 +14,8 @@ RESPOND = {"rationale": "The strategy discussion threshold was not met on the in
            "response": "We will look again at the school's chronology."}
 ESCALATE = {"discussion": "We went through the chronology together.", "decision": "escalate",
             "reason": "The police still will not hold a strategy discussion."}
-RESOLVED = {"discussion": "We went through the chronology together.", "decision": "resolved", "satisfied": "yes",
-            "reason": "A strategy discussion is booked for Tuesday."}
+RESOLVED = {"discussion": "We went through the chronology together.", "decision": "resolved",
+            "satisfied": "yes", "reason": "A strategy discussion is booked for Tuesday."}
 ESCALATION = {"problem": "No strategy discussion after a third disclosure.",
               "aim": "A strategy discussion within two working days.",
               "representative": "A. Khan, Assistant Director (DSCPG)"}

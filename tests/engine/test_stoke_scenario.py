@@ -14,8 +14,8 @@ RESPOND = {"rationale": "The assessment found no role for children's social care
            "response": "We will share the assessment with the police."}
 ESCALATE = {"discussion": "We compared the assessment with the police intelligence.", "decision": "escalate",
             "reason": "We still disagree about the level of need."}
-RESOLVED = {"discussion": "We compared the assessment with the police intelligence.", "decision": "resolved", "satisfied": "yes",
-            "reason": "Children's social care will reassess this week."}
+RESOLVED = {"discussion": "We compared the assessment with the police intelligence.", "decision": "resolved",
+            "satisfied": "yes", "reason": "Children's social care will reassess this week."}
 REVIEW = {"consideration": "Both representatives' accounts and the assessment.",
           "recommendation": "A joint reassessment within ten working days.", "agencies_accept": True,
           "satisfied": "yes"}
