@@ -14,8 +14,10 @@ HEAT = ["#f3f2f1", "#ffdd00", "#f47738", "#d4351c", "#942514"]
 
 
 def _base(table: Table, values: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"$schema": SCHEMA, "description": table.title, "data": {"values": values}, "width": "container",
-            "config": {"font": "Arial, sans-serif", "axis": {"labelLimit": 260}}}
+    return {"$schema": SCHEMA, "description": table.title, "data": {"values": values}, "width": 300,
+            "config": {"font": "Arial, sans-serif", "axis": {"labelLimit": 200, "labelFontSize": 12},
+                       "legend": {"orient": "bottom", "direction": "vertical", "labelLimit": 320,
+                                  "labelFontSize": 12}}}
 
 
 def spec(table: Table) -> dict[str, Any]:
