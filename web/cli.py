@@ -14,11 +14,14 @@ from werkzeug.serving import run_simple
 from engine import signin, tokens
 from engine.cases.timers import fire_due_timers
 from engine.cases.worker import TimerWorker
+from engine.cases.writer import partnership_calendar
 from engine.clock import MovableClock
 from engine.db import make_sessions
 from engine.demo import demo_logins, load_demo
-from engine.models import User
+from engine.models import Partnership, User
 from engine.notifications import SmtpSettings, deliver_pending
+from engine.reports.facts import partnerships_missing_facts, rebuild
+from engine.unit_of_work import unit_of_work
 
 from .audit_cli import audit
 from .database import clock, db
@@ -79,9 +82,15 @@ def init_db() -> None:
 
 
 def upgrade_schema() -> None:
+    """The schema up to date; then the reports' facts of any history from before they were kept."""
     from flask_migrate import upgrade
 
     upgrade()
+    for partnership_id in partnerships_missing_facts(db.session):
+        partnership = db.session.get(Partnership, partnership_id)
+        with unit_of_work(db.session) as work:
+            rebuild(db.session, partnership_id, partnership_calendar(partnership))
+            work.commit()
 
 
 @click.command("load-demo")

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, exists, select
 from sqlalchemy.orm import Session
 
 from .. import events
@@ -117,3 +117,9 @@ def rebuild(session: Session, partnership_id: int, calendar: WorkingCalendar) ->
         session.flush()
         count += 1
     return count
+
+
+def partnerships_missing_facts(session: Session) -> list[int]:
+    """Partnerships with challenges that have no facts yet (history from before the reports kept them)."""
+    return list(session.scalars(select(Challenge.partnership_id).where(
+        ~exists().where(ChallengeFacts.challenge_id == Challenge.id)).distinct()))

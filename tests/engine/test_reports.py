@@ -282,3 +282,31 @@ def test_the_monitoring_returns_of_a_period_in_one_zip(session, clock, december)
 
 def test_facts_count_one_row_per_challenge(session, december):
     assert session.scalar(select(func.count()).select_from(ChallengeFacts)) == 11
+
+
+def test_history_from_before_the_facts_were_kept_is_folded_when_the_schema_is_brought_up_to_date(
+        database_url, session, clock, december):
+    from web import create_app
+
+    _, partnership = december
+    kept = session.scalar(select(func.count()).select_from(StageFacts))
+    session.execute(StageFacts.__table__.delete())
+    session.execute(ChallengeFacts.__table__.delete())
+    session.commit()
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "TESTING": True, "SECRET_KEY": "facts-test"})
+    with app.app_context():
+        from web.cli import upgrade_schema
+        from web.database import db
+
+        db.session.connection().exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+        db.session.commit()
+        # The schema is there already (made by the tests): stamp it rather than migrate it again.
+        from flask_migrate import stamp
+
+        stamp()
+        upgrade_schema()
+        db.session.remove()
+        db.engine.dispose()
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(ChallengeFacts)) == 11
+    assert session.scalar(select(func.count()).select_from(StageFacts)) == kept

@@ -124,3 +124,15 @@ def test_every_read_of_a_report_is_in_the_access_log(app, client, login, session
     assert seen == [("report_read", "darlington:report 2026-12-01-to-2026-12-31"),
                     ("cases_listed", "darlington:reports"),
                     ("report_read", "darlington:returns 2026-12-01-to-2026-12-31")]
+
+
+@pytest.mark.parametrize("username,slug", [("dudley-executive", "dudley"), ("dudley-business-unit", "dudley"),
+                                           ("tees-scp", "tees"), ("stoke-sotscp", "stoke"),
+                                           ("stoke-auditor", "stoke")])
+def test_each_partnerships_body_reads_its_own_reports(app, client, login, username, slug):
+    login(username)
+    page = client.get("/reports")
+    assert page.status_code == 200
+    assert client.get("/reports", query_string={"partnership": slug}).status_code == 200
+    if slug == "dudley":  # Dudley's procedure covers children and adults: they are counted apart
+        assert "Children and adults (raised in the period)" in page.get_data(as_text=True)
