@@ -107,7 +107,8 @@ def build(sessions, total: int) -> None:
                     for n_task, bpmn_id in enumerate(tasks_of[partnership.id][stage][:2]):
                         opened = moment + took * n_task / 2
                         closed = moment + took * (n_task + 1) / 2 if ended else None
-                        task_rows.append({"challenge_id": cid, "task_uuid": f"{cid}-{stage}-{n_task}",
+                        task_rows.append({"challenge_id": cid, "procedure_version_id": row["procedure_version_id"],
+                                          "task_uuid": f"{cid}-{stage}-{n_task}",
                                           "bpmn_id": bpmn_id, "title": bpmn_id, "lane": "", "role": "practitioner",
                                           "side": "receiving", "agency_id": receiving, "stage": stage, "form": "",
                                           "due_at": deadline, "status": "completed" if closed else "open",

@@ -266,11 +266,15 @@ class Task(Base):
         Index("ix_tasks_open_by_role", "status", "role", "agency_id", "due_at", "id"),
         Index("ix_tasks_challenge", "challenge_id"),
         # Where cases stall: a version's tasks opened in a period, with how long each took and its deadline.
-        Index("ix_tasks_opened", "opened_at", "bpmn_id", "status", "closed_at", "due_at", "challenge_id"),
+        Index("ix_tasks_version_opened", "procedure_version_id", "opened_at", "bpmn_id", "status", "closed_at",
+              "due_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     challenge_id: Mapped[int] = mapped_column(ForeignKey("challenges.id"))
+    # The version of the procedure whose diagram opened it (where cases stall is counted per version).
+    procedure_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("procedure_versions.id", name="fk_tasks_procedure_version"), nullable=True)
     task_uuid: Mapped[str] = mapped_column(String(36))
     bpmn_id: Mapped[str] = mapped_column(String(100))
     title: Mapped[str] = mapped_column(String(200))
@@ -417,8 +421,8 @@ class ChallengeFacts(Base):
     __tablename__ = "challenge_facts"
     __table_args__ = (
         # Each report reads a partnership's challenges raised, or closed, in a period: these cover those reads.
-        Index("ix_challenge_facts_raised", "partnership_id", "raised_at", "raising_agency_id", "receiving_agency_id",
-              "area", "subject_kind", "status"),
+        Index("ix_challenge_facts_raised", "partnership_id", "raised_at", "closed_at", "raised_on", "raising_agency_id",
+              "receiving_agency_id", "area", "subject_kind"),
         Index("ix_challenge_facts_closed", "partnership_id", "closed_at", "stage_reached", "outcome", "satisfied",
               "referred_to_partnership", "working_days_to_close"),
     )

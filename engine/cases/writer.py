@@ -125,7 +125,8 @@ class Writer:
         for task in moment.opened:
             lane = self.version.lanes[task.lane]
             rows.append(dict(
-                challenge_id=challenge.id, task_uuid=task.uuid, bpmn_id=task.bpmn_id, title=task.title,
+                challenge_id=challenge.id, procedure_version_id=challenge.procedure_version_id, task_uuid=task.uuid,
+                bpmn_id=task.bpmn_id, title=task.title,
                 lane=task.lane, role=lane["role"], side=lane["side"],
                 agency_id=self._lane_agency(lane["side"], task.data), stage=task.stage, form=task.form,
                 due_at=datetime.fromisoformat(task.due) if task.due else None, status="open", opened_at=at,

@@ -68,40 +68,53 @@ def area_labels() -> dict[str, str]:
 
 
 class _Counter:
-    """The counts of one period."""
+    """The counts of one period, read in one scan of a covering index each: the challenges raised in it, those
+    closed in it, those open at its end, the stages that ended in it and the stage deadlines that fell in it.
+    Each figure then adds up the groups it needs."""
+
+    RAISED = (F.raising_agency_id, F.receiving_agency_id, F.area, F.subject_kind)
+    CLOSED = (F.stage_reached, F.outcome, F.satisfied, F.referred_to_partnership, F.working_days_to_close)
 
     def __init__(self, session: Session, partnership_id: int, period: Period, now: datetime,
                  calendar: WorkingCalendar) -> None:
         self.session, self.partnership_id, self.calendar = session, partnership_id, calendar
         self.starts, self.ends, self.now = period.starts, period.ends, now
-        self.raised = and_(F.partnership_id == partnership_id, F.raised_at >= self.starts, F.raised_at < self.ends)
-        self.closed = and_(F.partnership_id == partnership_id, F.closed_at >= self.starts, F.closed_at < self.ends)
+        # Open at the period's end (or now, for a period still running).
+        self.until = min(self.ends, now)
+        mine = F.partnership_id == partnership_id
+        self.raised = [tuple(row) for row in session.execute(
+            select(*self.RAISED, func.count()).where(mine, F.raised_at >= self.starts, F.raised_at < self.ends)
+            .group_by(*self.RAISED))]
+        self.closed = [tuple(row) for row in session.execute(
+            select(*self.CLOSED, func.count()).where(mine, F.closed_at >= self.starts, F.closed_at < self.ends)
+            .group_by(*self.CLOSED))]
+        self.open_days: dict[date, int] = dict(session.execute(
+            select(F.raised_on, func.count()).where(mine, F.raised_at < self.until,
+                                                    or_(F.closed_at.is_(None), F.closed_at >= self.until))
+            .group_by(F.raised_on)).all())
 
-    def count(self, where) -> int:
-        return self.session.scalar(select(func.count()).select_from(F).where(where)) or 0
+    @staticmethod
+    def _by(rows: list[tuple], columns: tuple, column) -> dict[Any, int]:
+        index, out = columns.index(column), {}
+        for row in rows:
+            out[row[index]] = out.get(row[index], 0) + row[-1]
+        return out
 
-    def grouped(self, column, where) -> dict[Any, int]:
-        return dict(self.session.execute(select(column, func.count()).where(where).group_by(column)).all())
+    def raised_by(self, column) -> dict[Any, int]:
+        return self._by(self.raised, self.RAISED, column)
+
+    def closed_by(self, column) -> dict[Any, int]:
+        return self._by(self.closed, self.CLOSED, column)
 
     def totals(self) -> dict[str, int]:
-        # Open at the period's end (or now, for a period still running).
-        until = min(self.ends, self.now)
-        still_open = and_(F.partnership_id == self.partnership_id, F.raised_at < until,
-                          or_(F.closed_at.is_(None), F.closed_at >= until))
-        return {"Raised": self.count(self.raised), "Closed": self.count(self.closed),
-                "Open at the end": self.count(still_open)}
-
-    def open_days(self) -> dict[date, int]:
-        until = min(self.ends, self.now)
-        still_open = and_(F.partnership_id == self.partnership_id, F.raised_at < until,
-                          or_(F.closed_at.is_(None), F.closed_at >= until))
-        return self.grouped(F.raised_on, still_open)
+        return {"Raised": sum(row[-1] for row in self.raised), "Closed": sum(row[-1] for row in self.closed),
+                "Open at the end": sum(self.open_days.values())}
 
     def ages(self) -> dict[str, int]:
-        last_day = self.calendar.local_day(min(self.ends, self.now) - timedelta(microseconds=1))
+        last_day = self.calendar.local_day(self.until - timedelta(microseconds=1))
         last = self.calendar.working_day_number(last_day)
         bands = {label: 0 for _, _, label in AGE_BANDS}
-        for raised_on, count in self.open_days().items():
+        for raised_on, count in self.open_days.items():
             age = last - self.calendar.working_day_number(raised_on)
             label = next(label for low, high, label in AGE_BANDS if age >= low and (high is None or age <= high))
             bands[label] += count
@@ -109,7 +122,7 @@ class _Counter:
 
     def resolution(self) -> dict[str, tuple[int | None, int | None, int]]:
         """Working days to resolution, overall and per stage: (median, 90th percentile, how many)."""
-        overall = self.grouped(F.working_days_to_close, self.closed)
+        overall = {days: n for days, n in self.closed_by(F.working_days_to_close).items() if days is not None}
         out: dict[Any, tuple[int | None, int | None, int]] = {
             "All closed challenges": (nearest_rank(overall, 0.5), nearest_rank(overall, 0.9), sum(overall.values()))}
         ended = and_(S.partnership_id == self.partnership_id, S.ended_at >= self.starts, S.ended_at < self.ends)
@@ -167,34 +180,33 @@ def report(session: Session, partnership: Partnership, period: Period, calendar:
 
     def stage_label(n):
         return f"{word.capitalize()} {n}"
-    reached = (this.grouped(F.stage_reached, this.closed), before.grouped(F.stage_reached, before.closed))
+    reached = (this.closed_by(F.stage_reached), before.closed_by(F.stage_reached))
     add(Table("stages", f"Closed challenges by the {word} they reached", columns,
               _pair(*reached, labels={n: stage_label(n) for n in set(reached[0]) | set(reached[1])})))
 
-    cells = session.execute(select(F.raising_agency_id, F.receiving_agency_id, func.count()).where(this.raised)
-                            .group_by(F.raising_agency_id, F.receiving_agency_id)).all()
-    receivers = sorted({r for _, r, _ in cells}, key=lambda a: agencies.get(a, ""))
-    raisers = sorted({r for r, _, _ in cells}, key=lambda a: agencies.get(a, ""))
-    grid = {(r, c): n for r, c, n in cells}
+    grid: dict[tuple[int, int], int] = {}
+    for raising, receiving, _, _, count in this.raised:
+        grid[raising, receiving] = grid.get((raising, receiving), 0) + count
+    receivers = sorted({c for _, c in grid}, key=lambda a: agencies.get(a, ""))
+    raisers = sorted({r for r, _ in grid}, key=lambda a: agencies.get(a, ""))
     add(Table("matrix", "Who challenged whom (raised in the period)",
               ["Raising agency \\ receiving agency", *(agencies.get(a, str(a)) for a in receivers), "Total"],
               [[agencies.get(r, str(r)), *(grid.get((r, c), 0) for c in receivers),
                 sum(grid.get((r, c), 0) for c in receivers)] for r in raisers], chart="matrix"))
 
     add(Table("areas", "Areas of challenge (raised in the period)", columns,
-              _pair(this.grouped(F.area, this.raised), before.grouped(F.area, before.raised), area_labels())))
+              _pair(this.raised_by(F.area), before.raised_by(F.area), area_labels())))
 
-    outcomes = (this.grouped(F.outcome, this.closed), before.grouped(F.outcome, before.closed))
+    outcomes = (this.closed_by(F.outcome), before.closed_by(F.outcome))
     add(Table("outcomes", "Outcomes (closed in the period)", columns,
               _pair(*outcomes, labels={k: outcome_label(k, meta.get("outcome_labels")) for k in
                                        set(outcomes[0]) | set(outcomes[1])})))
 
     add(Table("satisfaction", "Were those involved satisfied with the outcome? (closed in the period)", columns,
-              _pair(this.grouped(F.satisfied, this.closed), before.grouped(F.satisfied, before.closed),
+              _pair(this.closed_by(F.satisfied), before.closed_by(F.satisfied),
                     SATISFIED_LABELS, order=["yes", "partly", "no", None])))
 
-    referred = (this.grouped(F.referred_to_partnership, this.closed),
-                before.grouped(F.referred_to_partnership, before.closed))
+    referred = (this.closed_by(F.referred_to_partnership), before.closed_by(F.referred_to_partnership))
     add(Table("referred", "Referred to the partnership (closed in the period)", columns,
               [[label, referred[0].get(value, 0), referred[1].get(value, 0)]
                for value, label in ((True, "Referred"), (False, "Not referred"))]))
@@ -227,6 +239,6 @@ def report(session: Session, partnership: Partnership, period: Period, calendar:
 
     if set(meta.get("covers", ["child"])) >= {"child", "adult"}:
         add(Table("subjects", "Children and adults (raised in the period)", columns,
-                  _pair(this.grouped(F.subject_kind, this.raised), before.grouped(F.subject_kind, before.raised),
+                  _pair(this.raised_by(F.subject_kind), before.raised_by(F.subject_kind),
                         {"child": "Children and young people", "adult": "Adults"}, order=["child", "adult"])))
     return result

@@ -11,8 +11,10 @@ from datetime import date, datetime
 from sqlalchemy import Date, and_, case, cast, func, or_, select
 from sqlalchemy.orm import Session
 
+from ..bpmn.tasks import human_task_specs, properties_of
 from ..calendar import WorkingCalendar
-from ..models import Challenge, ProcedureVersion, Task
+from ..models import ProcedureVersion, Task
+from ..procedures.versions import specs_of
 from .figures import nearest_rank
 from .periods import Period
 
@@ -42,6 +44,16 @@ def _as_date(value) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
+def _user_tasks(version: ProcedureVersion) -> dict[str, tuple[str, int]]:
+    """Each user task of the version's diagram: its name and stage."""
+    spec, subprocess_specs = specs_of(version)
+    out = {}
+    for task_spec in human_task_specs(spec, subprocess_specs):
+        stage = properties_of(task_spec).get("stage", "0")
+        out[task_spec.bpmn_id] = (task_spec.bpmn_name or task_spec.bpmn_id, int(stage) if stage.isdigit() else 0)
+    return out
+
+
 def stalls(session: Session, version: ProcedureVersion, period: Period, calendar: WorkingCalendar,
            now: datetime) -> list[Stall]:
     """Every task of the version that opened in the period, slowest first."""
@@ -51,15 +63,16 @@ def stalls(session: Session, version: ProcedureVersion, period: Period, calendar
                                     and_(Task.status == "open", Task.due_at < now)))
     opened_day, closed_day = _day(Task.opened_at, dialect), _day(Task.closed_at, dialect)
     rows = session.execute(
-        select(Task.bpmn_id, Task.title, Task.stage, Task.status, opened_day, closed_day, func.count(),
+        select(Task.bpmn_id, Task.status, opened_day, closed_day, func.count(),
                func.sum(case((has_deadline, 1), else_=0)), func.sum(case((missed, 1), else_=0)))
-        .join(Challenge, Challenge.id == Task.challenge_id)
-        .where(Challenge.procedure_version_id == version.id, Task.opened_at >= period.starts,
+        .where(Task.procedure_version_id == version.id, Task.opened_at >= period.starts,
                Task.opened_at < period.ends)
-        .group_by(Task.bpmn_id, Task.title, Task.stage, Task.status, opened_day, closed_day)
+        .group_by(Task.bpmn_id, Task.status, opened_day, closed_day)
     ).all()
+    names = _user_tasks(version)
     found: dict[str, dict] = {}
-    for bpmn_id, title, stage, status, opened, closed, count, deadlines, missed_count in rows:
+    for bpmn_id, status, opened, closed, count, deadlines, missed_count in rows:
+        title, stage = names.get(bpmn_id, (bpmn_id, 0))
         entry = found.setdefault(bpmn_id, {"title": title, "stage": stage, "tasks": 0, "open": 0, "days": {},
                                            "deadlines": 0, "missed": 0})
         entry["tasks"] += count
