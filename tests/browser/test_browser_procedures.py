@@ -53,6 +53,8 @@ def test_dudley_executive_completes_the_resolution_template(live_app, session, c
         page.get_by_label("Action and resolution for each agency").fill("Police convene; social care attends.")
         page.get_by_role("group", name="Do both agencies accept the recommendation?").get_by_role(
             "radio", name="Yes").check()
+        page.get_by_role("group", name="Are those involved satisfied with the outcome?").get_by_role(
+            "radio", name="Partly").check()
         page.get_by_role("button", name="Submit").click()
         page.wait_for_url("**/challenges/*")
         assert page.locator("#challenge-status").inner_text().startswith("Resolved")

@@ -136,3 +136,15 @@ def test_each_partnerships_body_reads_its_own_reports(app, client, login, userna
     assert client.get("/reports", query_string={"partnership": slug}).status_code == 200
     if slug == "dudley":  # Dudley's procedure covers children and adults: they are counted apart
         assert "Children and adults (raised in the period)" in page.get_data(as_text=True)
+
+
+def test_every_reports_route_is_private_to_the_browser_and_under_the_policy(app, client, login, december):
+    login("dsp-business-unit")
+    routes = [rule for rule in app.url_map.iter_rules() if rule.endpoint.startswith("reports.")]
+    assert len(routes) >= 11
+    for rule in routes:
+        path = rule.rule.replace("<key>", "totals")
+        answer = client.get(path, query_string=DECEMBER)
+        assert answer.status_code == 200, path
+        assert answer.headers["Cache-Control"] == "no-store", path
+        assert "script-src 'self'" in answer.headers["Content-Security-Policy"], path
