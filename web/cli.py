@@ -18,6 +18,7 @@ from engine.cases.writer import partnership_calendar
 from engine.clock import MovableClock
 from engine.db import make_sessions
 from engine.demo import demo_logins, load_demo
+from engine.demo_history import walk_history
 from engine.models import Partnership, User
 from engine.notifications import SmtpSettings, deliver_pending
 from engine.reports.facts import partnerships_missing_facts, rebuild
@@ -117,6 +118,7 @@ def serve(host: str, port: int, demo: bool | None) -> None:
     configure_logging()
     if demo if demo is not None else app.config["DEMO"]:
         load_demo(db.session, clock())
+        walk_history(db.session, clock())  # a half year of Darlington's challenges for its reports, once
         db.session.remove()
     # The embedded scheduler: the same timer worker as `timer-worker`, in a thread of this process.
     worker = TimerWorker(make_sessions(db.engine), clock(), smtp_settings(app), signer=_signer(app))
