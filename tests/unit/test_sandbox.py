@@ -156,7 +156,12 @@ CASES = [(kind, source, message) for kind, cases in ESCAPES.items() for source, 
 
 @pytest.mark.parametrize(("kind", "source", "message"), CASES, ids=[f"{k}: {s[:40]}" for k, s, _ in CASES])
 def test_each_way_out_is_refused_when_a_procedure_is_published(kind, source, message):
-    with pytest.raises(UnsafeScript, match=re.escape(message)):
+    expected = re.escape(message)
+    if message.startswith("loops took more than"):
+        # On a machine busy with other work the trial run's time bound can stop a loop before its item count
+        # does: either refusal holds the bomb.
+        expected += "|the script ran longer than"
+    with pytest.raises(UnsafeScript, match=expected):
         check(source, "exec")
 
 
