@@ -60,6 +60,9 @@ class Partnership(Base):
         ForeignKey("procedure_versions.id", use_alter=True, name="fk_partnerships_current_version"), nullable=True
     )
 
+    # Whether its people may sign in with a password kept by us (off when its identity provider signs them in).
+    passwords_allowed: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+
     agencies: Mapped[list[Agency]] = relationship(back_populates="partnership", order_by="Agency.name")
 
 
@@ -92,6 +95,7 @@ class Role(Base):
 
 class User(Base):
     __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("oidc_issuer", "oidc_subject", name="uq_users_oidc_identity"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(80), unique=True)
@@ -101,6 +105,11 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Set when an administrator resets the password: the user chooses a new one before anything else.
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Creates partnerships and their first administrators (engine.administration); no case of any partnership.
+    is_system_administrator: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # Who the user is at their partnership's identity provider (OpenID Connect: issuer and subject), if anyone.
+    oidc_issuer: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    oidc_subject: Mapped[str | None] = mapped_column(String(300), nullable=True)
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="user")
 
@@ -407,10 +416,49 @@ class Checkpoint(Base):
     frontier: Mapped[list] = mapped_column(JSON)
 
 
+class AdministrationChange(Base):
+    """A change an administrator made to a partnership (its agencies, roles, people, memberships, settings) or a
+    system administrator made (a new partnership): append-only, its kinds declared in engine.administration."""
+
+    __tablename__ = "administration_changes"
+    __table_args__ = (Index("ix_administration_changes_partnership", "partnership_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    partnership_id: Mapped[int | None] = mapped_column(ForeignKey("partnerships.id"), nullable=True)
+    # Who made it; None for a command run by an operator.
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    actor: Mapped[User | None] = relationship()
+
+
+class IdentityProvider(Base):
+    """A partnership's OpenID Connect provider (one tenant: Microsoft Entra ID gives each council or trust its
+    own issuer), and what its tokens' app roles mean here."""
+
+    __tablename__ = "identity_providers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partnership_id: Mapped[int] = mapped_column(ForeignKey("partnerships.id"), unique=True)
+    issuer: Mapped[str] = mapped_column(String(300))
+    client_id: Mapped[str] = mapped_column(String(200))
+    client_secret: Mapped[str] = mapped_column(String(300))
+    # Create an account at a first sign-in, its memberships from the token's app roles (the "roles" claim).
+    create_users: Mapped[bool] = mapped_column(Boolean, default=False)
+    # App role value -> [agency name, role key]: what each of the provider's app roles makes its holder here.
+    role_map: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    partnership: Mapped[Partnership] = relationship()
+
+
 # The history is append-only in the database itself: updates and deletes of these tables are refused by
 # triggers (SQLite and PostgreSQL alike). What an administrator of the database could still do, verification
 # finds (engine.audit.verify).
 APPEND_ONLY_TABLES = ("events", "access_log", "log_entries", "checkpoints")
+# Append-only too, by the same triggers, though not (yet) taken into the tamper-evident log.
+APPEND_ONLY_HISTORY = ("administration_changes",)
 
 
 def append_only_statements(table: str, dialect: str) -> list[str]:
@@ -424,7 +472,7 @@ def append_only_statements(table: str, dialect: str) -> list[str]:
             "EXECUTE FUNCTION refuse_change()"]
 
 
-for _table_name in APPEND_ONLY_TABLES:
+for _table_name in APPEND_ONLY_TABLES + APPEND_ONLY_HISTORY:
     for _dialect in ("sqlite", "postgresql"):
         for _statement in append_only_statements(_table_name, _dialect):
             event.listen(Base.metadata.tables[_table_name], "after_create",

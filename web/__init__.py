@@ -60,7 +60,22 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         instance.mkdir(parents=True, exist_ok=True)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config["SQLALCHEMY_DATABASE_URI"])
 
-    from . import account, api, audit, auth, challenges, cli, database, notifications, records, tasks, texts, views
+    from . import (
+        account,
+        administration,
+        api,
+        audit,
+        auth,
+        challenges,
+        cli,
+        database,
+        notifications,
+        oidc,
+        records,
+        tasks,
+        texts,
+        views,
+    )
 
     security.init_app(app)
     database.init_app(app)
@@ -68,6 +83,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     auth.init_app(app)
     texts.init_app(app)
     cli.init_app(app)
+    oidc.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(account.bp)
     app.register_blueprint(tasks.bp)
@@ -76,5 +92,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(records.bp)
     app.register_blueprint(audit.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(administration.bp)
+    app.register_blueprint(oidc.bp)
     auth.csrf.exempt(api.bp)
     return app
