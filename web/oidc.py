@@ -11,6 +11,7 @@ import requests
 from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.flask_client import OAuth
 from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
+from joserfc.errors import JoseError
 from sqlalchemy import select
 
 from engine import single_sign_on
@@ -72,7 +73,7 @@ def callback(slug: str):
     try:
         token = _client(partnership, provider).authorize_access_token(
             claims_options={"iss": {"essential": True, "values": [provider.issuer]}})
-    except (AuthlibBaseError, requests.RequestException, ValueError, KeyError) as exc:
+    except (AuthlibBaseError, JoseError, requests.RequestException, ValueError, KeyError) as exc:
         reason = getattr(exc, "error", None) or type(exc).__name__
         from engine import access_log
         from engine.access_log import Caller
