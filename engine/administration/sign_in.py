@@ -75,11 +75,15 @@ def set_sign_in(session: Session, clock: Clock, actor: User | None, partnership:
             errors[field] = "This is too long or contains characters that cannot be kept."
     mapping: dict = {}
     if issuer or client_id or secret:
-        parts = urlsplit(issuer)
-        if parts.scheme not in ("https", "http") or not parts.netloc or parts.query or parts.fragment:
+        try:
+            parts = urlsplit(issuer)
+            host = parts.hostname
+        except ValueError:  # not even a URL, such as "http://[::1" (an unclosed IPv6 address)
+            parts, host = urlsplit(""), None
+        if parts.scheme not in ("https", "http") or not host or parts.query or parts.fragment:
             errors["issuer"] = ("Give the issuer's address, such as https://login.microsoftonline.com/TENANT-ID/v2.0 "
                                 "(one tenant: the partnership's own).")
-        elif parts.scheme == "http" and parts.hostname not in ("127.0.0.1", "localhost"):
+        elif parts.scheme == "http" and host not in ("127.0.0.1", "localhost"):
             errors["issuer"] = "The issuer must be reached over HTTPS."
         if not client_id:
             errors["client_id"] = "Give the application (client) ID the identity provider gave this service."
