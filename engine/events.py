@@ -142,6 +142,16 @@ class TaskReleased(Event):
     keys = {"title": "the task", "released_from": "the username whose claim it was"}
 
 
+class ContentErased(Event):
+    """The challenge's personal content was erased under its partnership's retention period: what people wrote and
+    answered is gone; what the statistics need (agencies, area, stages, times, outcome) and the history's hashes
+    are kept, so the audit log still verifies."""
+
+    name, label = "content_erased", "Personal content erased (retention period)"
+    keys = {"retention_days": "the partnership's retention period", "closed_at": "when the challenge closed",
+            "events": "how many events' content was erased"}
+
+
 KINDS: dict[str, type[Event]] = {kind.name: kind for kind in Event.__subclasses__()}
 
 

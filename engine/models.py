@@ -62,6 +62,8 @@ class Partnership(Base):
 
     # Whether its people may sign in with a password kept by us (off when its identity provider signs them in).
     passwords_allowed: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    # How many days after a challenge closes its personal content is erased (engine.retention); None: not set.
+    retention_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     agencies: Mapped[list[Agency]] = relationship(back_populates="partnership", order_by="Agency.name")
 
@@ -255,6 +257,8 @@ class Challenge(Base):
     # since when. The next step that succeeds clears it.
     set_aside_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     set_aside_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # When its personal content was erased under its partnership's retention period (engine.retention).
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -472,9 +476,35 @@ def append_only_statements(table: str, dialect: str) -> list[str]:
             "EXECUTE FUNCTION refuse_change()"]
 
 
+# What an erased event's data is (engine.retention): the one change the history allows, and only of the data.
+ERASED_DATA = '{"erased":true}'
+
+
+def erasure_statements(dialect: str) -> list[str]:
+    """The SQL that lets an event's data, and nothing else of it, be replaced by ERASED_DATA (retention), its
+    other UPDATEs and every DELETE still refused. It replaces the events table's append-only trigger."""
+    if dialect == "sqlite":
+        return ["DROP TRIGGER IF EXISTS events_append_only_update",
+                "CREATE TRIGGER events_append_only_update BEFORE UPDATE ON events WHEN NOT ("
+                f"CAST(NEW.data AS TEXT) = '{ERASED_DATA}' AND NEW.id = OLD.id AND "
+                "NEW.challenge_id = OLD.challenge_id AND NEW.at = OLD.at AND NEW.recorded_at = OLD.recorded_at AND "
+                "NEW.kind = OLD.kind AND NEW.actor_id IS OLD.actor_id AND NEW.task_id IS OLD.task_id AND "
+                "NEW.element_id IS OLD.element_id) BEGIN SELECT RAISE(ABORT, 'events is append-only'); END"]
+    return ["CREATE OR REPLACE FUNCTION refuse_change_but_erasure() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            f"IF TG_OP = 'UPDATE' AND NEW.data::text = '{ERASED_DATA}' AND NEW.id = OLD.id AND "
+            "NEW.challenge_id = OLD.challenge_id AND NEW.at = OLD.at AND NEW.recorded_at = OLD.recorded_at AND "
+            "NEW.kind = OLD.kind AND NEW.actor_id IS NOT DISTINCT FROM OLD.actor_id AND "
+            "NEW.task_id IS NOT DISTINCT FROM OLD.task_id AND NEW.element_id IS NOT DISTINCT FROM OLD.element_id "
+            "THEN RETURN NEW; END IF; RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END $$",
+            "DROP TRIGGER IF EXISTS events_append_only ON events",
+            "CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON events FOR EACH ROW "
+            "EXECUTE FUNCTION refuse_change_but_erasure()"]
+
+
 for _table_name in APPEND_ONLY_TABLES + APPEND_ONLY_HISTORY:
     for _dialect in ("sqlite", "postgresql"):
-        for _statement in append_only_statements(_table_name, _dialect):
+        for _statement in append_only_statements(_table_name, _dialect) + (
+                erasure_statements(_dialect) if _table_name == "events" else []):
             event.listen(Base.metadata.tables[_table_name], "after_create",
                          DDL(_statement.replace("%", "%%")).execute_if(dialect=_dialect))
 

@@ -22,6 +22,7 @@ from ..procedures.versions import version_of
 
 # What the history has that the procedure does not write (people's claims, refusals, the raising itself).
 _NOT_THE_PROCEDURES = {"challenge_raised", "task_claimed", "task_released", "timer_failed", "step_failed",
+                        "content_erased",
                         "challenge_closed"}
 
 
