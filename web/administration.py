@@ -98,6 +98,19 @@ def add_role(slug: str):
     return redirect(url_for(".partnership", slug=slug))
 
 
+@bp.route("/<slug>/retention", methods=["POST"])
+@administrator_required
+def retention(slug: str):
+    found = administered(db.session, current_user, slug)
+    try:
+        services.set_retention(db.session, clock(), _actor(), found, request.form.get("retention_days", ""))
+    except Invalid as exc:
+        db.session.rollback()
+        return _overview(found, exc.errors, 422)
+    flash("Retention period saved." if found.retention_days else "Retention period cleared: nothing is erased.")
+    return redirect(url_for(".partnership", slug=slug))
+
+
 @bp.route("/<slug>/people/new", methods=["GET", "POST"])
 @administrator_required
 def new_person(slug: str):

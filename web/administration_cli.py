@@ -84,3 +84,13 @@ def create_user_command(username: str, display_name: str, email: str, slug: str 
         work.commit()
     click.echo(f"{username} created; one-time password (they choose their own at the first login):")
     click.echo(password)
+
+
+@click.command("erase-due")
+@with_appcontext
+def erase_due_command() -> None:
+    """Erase the personal content of every closed challenge past its partnership's retention period (run it
+    daily, after the timer worker has taken the history into the audit log)."""
+    from engine.retention import erase_due
+
+    click.echo(f"{erase_due(db.session, clock())} challenge(s) erased")

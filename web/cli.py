@@ -20,7 +20,7 @@ from engine.demo import demo_logins, load_demo
 from engine.models import User
 from engine.notifications import SmtpSettings, deliver_pending
 
-from .administration_cli import create_partnership_command, create_user_command
+from .administration_cli import create_partnership_command, create_user_command, erase_due_command
 from .audit_cli import audit
 from .database import clock, db
 from .procedure_cli import procedure
@@ -69,6 +69,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(audit)
     app.cli.add_command(create_partnership_command)
     app.cli.add_command(create_user_command)
+    app.cli.add_command(erase_due_command)
 
 
 @click.command("init-db")

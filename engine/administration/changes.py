@@ -103,6 +103,14 @@ class SignInChanged(Change):
             "create_users": "whether accounts are created at a first sign-in"}
 
 
+class RetentionChanged(Change):
+    """The partnership's retention period changed: how long after a challenge closes its personal content is
+    erased."""
+
+    name, label = "retention_changed", "Retention period changed"
+    keys = {"retention_days": "days after closing (none: not set)"}
+
+
 KINDS: dict[str, type[Change]] = {kind.name: kind for kind in Change.__subclasses__()}
 
 

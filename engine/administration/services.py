@@ -294,3 +294,22 @@ def give_one_time_password(session: Session, clock: Clock, actor: User | None, p
         changes.write(session, clock, partnership.id, actor, changes.OneTimePasswordSet({"username": user.username}))
         work.commit()
         return password
+
+
+# Shorter than a year would erase cases the partnership's own reviews still need; 25 years is the longest that
+# safeguarding records are usually kept.
+RETENTION_DAYS = (365, 25 * 366)
+
+
+def set_retention(session: Session, clock: Clock, actor: User | None, partnership: Partnership, days: str) -> None:
+    """How many days after a challenge closes its personal content is erased (engine.retention); empty: not set.
+    Commits."""
+    days = (days or "").strip()
+    low, high = RETENTION_DAYS
+    if days and not (days.isascii() and days.isdigit() and len(days) <= 6 and low <= int(days) <= high):
+        raise Invalid({"retention_days": f"Give a whole number of days from {low} to {high}, or leave it empty."})
+    with unit_of_work(session) as work:
+        partnership.retention_days = int(days) if days else None
+        changes.write(session, clock, partnership.id, actor,
+                      changes.RetentionChanged({"retention_days": partnership.retention_days}))
+        work.commit()

@@ -14,6 +14,7 @@ from engine.audit.log import extend
 from engine.audit.notes import Signer
 from engine.audit.verify import verify
 from engine.models import Challenge, Event, Notification, Task
+from tests.conftest import AUDIT_KEY
 from tests.walk import Walk, at
 
 SIGNER = Signer.generate("test.invalid/audit")
@@ -101,3 +102,23 @@ def test_content_removed_without_a_recorded_erasure_is_found(session, clock, clo
     report = verify(session, SIGNER.verifier())
     assert [(f.kind, f.where) for f in report.findings] == [("altered", f"event {event_id}")]
     assert "records no erasure" in report.findings[0].message
+
+
+def test_the_commands_erase_and_verify_saying_what_was_erased(session, clock, closed):
+    from web import create_app
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": str(session.get_bind().url.render_as_string(hide_password=False)),
+                      "TESTING": True, "SECRET_KEY": "retention-test", "CLOCK": clock, "AUDIT_KEY": AUDIT_KEY})
+    clock.set(at(2027, 12, 19, 9, 0))
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["erase-due"])
+    assert result.output.strip() == "1 challenge(s) erased", result.output
+    extend(session, clock, SIGNER)
+    result = runner.invoke(args=["audit", "verify", "--key", SIGNER.verifier(), "--replay"])
+    assert result.exit_code == 0, result.output
+    assert "the log verifies" in result.output and "entries erased under a retention period" in result.output
+    assert "every replay matches" in result.output
+    from web.database import db
+
+    with app.app_context():
+        db.engine.dispose()

@@ -51,6 +51,8 @@ def test_bad_input_is_refused_with_a_message_and_changes_nothing(client, login, 
     r = client.post("/administration/darlington/import",
                     data={"file": (io.BytesIO(b"who,what\nx,y\n"), "staff.csv")}, content_type="multipart/form-data")
     assert r.status_code == 422 and b"must name the columns" in r.data
+    r = client.post("/administration/darlington/retention", data={"retention_days": "30"})
+    assert r.status_code == 422 and b"from 365 to" in r.data
     r = client.post("/administration/darlington/sign-in", data={"issuer": "ftp://x", "client_id": ""})
     assert r.status_code == 422 and b"issuer" in r.data
     assert session.scalar(select(func.count(AdministrationChange.id))) == before
@@ -75,6 +77,7 @@ FORMS = {
     "/administration/darlington/people/{person}/memberships": ["agency", "role"],
     "/administration/darlington/people/{person}/memberships/{membership}/remove": ["x"],
     "/administration/darlington/import": ["text", "confirm"],
+    "/administration/darlington/retention": ["retention_days"],
     "/administration/darlington/sign-in": ["issuer", "client_id", "client_secret", "create_users", "role_map",
                                            "passwords_allowed"],
 }
