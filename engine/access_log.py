@@ -26,6 +26,7 @@ KINDS = {
     "token_used": "API token used",
     "case_read": "Read a case",
     "cases_listed": "Listed cases",
+    "subject_access_export": "Exported everything held under a case reference (a subject access request)",
 }
 
 

@@ -72,6 +72,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         notifications,
         oidc,
         records,
+        subject_access,
         tasks,
         texts,
         views,
@@ -94,5 +95,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(administration.bp)
     app.register_blueprint(oidc.bp)
+    app.register_blueprint(subject_access.bp)
     auth.csrf.exempt(api.bp)
     return app
