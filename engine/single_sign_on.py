@@ -2,7 +2,8 @@
 (Authlib: the redirects, the code exchange, the ID token's signature, audience and nonce); this module decides
 what the verified claims mean here: the token must come from the partnership's own issuer (one tenant each, as
 councils and NHS trusts run Microsoft Entra ID) and not have expired on our clock; the person is matched by
-issuer and subject, or created at their first sign-in when the partnership allows it, with the memberships its
+issuer and subject; at their first sign-in, an account an administrator made for them (its username their
+`preferred_username`) is linked, or else one is created when the partnership allows it, with the memberships its
 app roles (the `roles` claim) map to. Every sign-in and refusal goes to the access log."""
 
 from __future__ import annotations
@@ -58,6 +59,19 @@ def _username(session: Session, claims: dict[str, Any], partnership: Partnership
     return f"{partnership.slug}-sso-{number}"
 
 
+def _account_to_link(session: Session, partnership: Partnership, claims: dict[str, Any]) -> User | None:
+    """At a person's first sign-in, the account an administrator already made for them: one of this partnership's
+    with no identity yet whose username is the token's `preferred_username` (in Entra ID the user principal name,
+    which the partnership's own tenant assigns; never the unverified `email` claim)."""
+    name = claims.get("preferred_username")
+    if not isinstance(name, str) or not name:
+        return None
+    user = session.scalar(select(User).where(User.username == name, User.oidc_subject.is_(None)))
+    if user is None or not any(m.agency.partnership_id == partnership.id for m in user.memberships):
+        return None
+    return user
+
+
 def sign_in(session: Session, clock: Clock, partnership: Partnership, provider: IdentityProvider,
             claims: dict[str, Any], address: str | None) -> tuple[User, str]:
     """The user the verified ID token's claims name, with a new session's key. Refuses (and logs) a token of
@@ -75,6 +89,10 @@ def sign_in(session: Session, clock: Clock, partnership: Partnership, provider: 
         if not isinstance(subject, str) or not subject or len(subject) > 300:
             _refuse(session, clock, work, address, name, "no subject", "That sign-in did not say who you are.")
         user = session.scalar(select(User).where(User.oidc_issuer == issuer, User.oidc_subject == subject))
+        if user is None:
+            user = _account_to_link(session, partnership, claims)
+            if user is not None:
+                user.oidc_issuer, user.oidc_subject = issuer, subject
         if user is None:
             memberships = _memberships(session, partnership, provider, claims.get("roles"))
             if not provider.create_users or not memberships:

@@ -1,6 +1,6 @@
 """Single sign-on end to end: a real OpenID Connect provider (npm's oidc-provider, started by the test on
 127.0.0.1) and real Chromium following the real redirects. A Darlington practitioner signs in at their
-organisation and lands on their tasks; a newcomer is given an account at their first sign-in with the roles
+organisation, their account linked at the first sign-in and matched by issuer and subject after;  a newcomer is given an account at their first sign-in with the roles
 their app roles map to; a token from a provider of another issuer, and one expired on our clock, are refused
 and logged."""
 
@@ -19,7 +19,9 @@ from tests.identity_provider import identity_provider
 pytestmark = pytest.mark.browser
 
 ACCOUNTS = {
-    "existing-sub": {"name": "Darlington practitioner", "email": "csc-practitioner@demo.invalid"},
+    # An account the administrator made (its username the user principal name): linked at the first sign-in.
+    "existing-sub": {"name": "Darlington practitioner", "email": "csc-practitioner@demo.invalid",
+                     "preferred_username": "csc-practitioner"},
     "newcomer-sub": {"name": "N. Newcomer, Police Constable", "email": "n.newcomer@police.uk",
                      "preferred_username": "n.newcomer@police.uk", "roles": ["Police.Practitioner", "Unknown"]},
 }
@@ -46,8 +48,6 @@ def test_sign_in_through_the_partnerships_identity_provider(live_app, session, c
     with served(live_app) as base, chromium() as browser:
         callback = f"{base}/login/darlington/identity-provider/callback"
         with identity_provider(tmp_path, [callback], ACCOUNTS) as provider:
-            existing.oidc_issuer, existing.oidc_subject = provider.issuer, "existing-sub"
-            session.commit()
             _configure(session, clock, demo, provider.issuer, provider.client_id, provider.client_secret)
 
             page = new_page(browser)
@@ -57,6 +57,8 @@ def test_sign_in_through_the_partnerships_identity_provider(live_app, session, c
             assert page.locator(".who").first.inner_text() == existing.display_name
             check_page(page, "My tasks after single sign-on")
             page.get_by_role("button", name="Log out").click()
+            session.expire_all()
+            assert (existing.oidc_issuer, existing.oidc_subject) == (provider.issuer, "existing-sub")
 
             page = new_page(browser)  # a browser of its own: the provider's session would sign the last one in
             _sign_in_at_provider(page, base, "newcomer-sub")
@@ -67,6 +69,14 @@ def test_sign_in_through_the_partnerships_identity_provider(live_app, session, c
                                                                   "N. Newcomer, Police Constable")
             assert [(m.agency.name, m.role) for m in newcomer.memberships] == [("Durham Constabulary",
                                                                                "practitioner")]
+            page.get_by_role("button", name="Log out").click()
+
+            # Matched by issuer and subject from now on, whatever name the provider gives.
+            provider.set_accounts({**ACCOUNTS, "existing-sub": {"name": "Renamed", "preferred_username": "other"}})
+            page = new_page(browser)
+            _sign_in_at_provider(page, base, "existing-sub")
+            page.wait_for_url(f"{base}/tasks")
+            assert page.locator(".who").first.inner_text() == existing.display_name
             page.get_by_role("button", name="Log out").click()
 
             # Expired on our clock (the provider's tokens last an hour): refused, logged, nobody signed in.

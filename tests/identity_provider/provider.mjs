@@ -18,7 +18,7 @@ const provider = new Provider(issuer, {
     response_types: ["code"],
     token_endpoint_auth_method: "client_secret_basic",
   }],
-  claims: { openid: ["sub"], profile: ["name", "roles"], email: ["email"] },
+  claims: { openid: ["sub"], profile: ["name", "preferred_username", "roles"], email: ["email"] },
   conformIdTokenClaims: false, // the profile and email claims in the ID token itself, as Entra ID gives them
   findAccount: async (ctx, id) => ({
     accountId: id,
