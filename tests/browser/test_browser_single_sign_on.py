@@ -1,8 +1,8 @@
 """Single sign-on end to end: a real OpenID Connect provider (npm's oidc-provider, started by the test on
 127.0.0.1) and real Chromium following the real redirects. A Darlington practitioner signs in at their
-organisation, their account linked at the first sign-in and matched by issuer and subject after;  a newcomer is given an account at their first sign-in with the roles
-their app roles map to; a token from a provider of another issuer, and one expired on our clock, are refused
-and logged."""
+organisation, their account linked at the first sign-in and matched by issuer and subject after; a newcomer is
+given an account at their first sign-in with the roles their app roles map to; a token from a provider of another
+issuer, and one expired on our clock, are refused and logged."""
 
 from __future__ import annotations
 
