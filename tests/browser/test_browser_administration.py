@@ -1,10 +1,13 @@
 """A partnership set up from nothing through the browser, as a new administrator would: the system
 administrator creates it, its first administrator (made by `create-user`) signs in with a one-time password,
 chooses their own, adds agencies and a role of the partnership's own, imports staff from a CSV file (a bad row
-reported in the preview and refused), and deactivates a Darlington practitioner who left, whose claim goes back
-to their lane. Every page passes axe-core under the served Content-Security-Policy."""
+reported in the preview and refused), adds a person, sets the retention period; a Darlington practitioner who
+left is deactivated and their claim goes back to their lane; the business unit exports what is held under a case
+reference. Every page passes axe-core under the served Content-Security-Policy."""
 
 from __future__ import annotations
+
+import zipfile
 
 import pytest
 from sqlalchemy import select
@@ -88,14 +91,38 @@ def test_a_partnership_set_up_from_nothing_by_its_administrator(live_app, sessio
         assert "2 people imported" in page.locator("#import-result").inner_text()
         check_page(page, "the import's result")
 
+        page.get_by_role("link", name="Add a person").click()
+        check_page(page, "the add a person page")
+        page.get_by_label("Name and job title").fill("E. Novak, Designated Nurse")
+        page.get_by_label("Username").fill("nurse-1")
+        page.get_by_label("Email").fill("e.novak@trust.nhs.uk")
+        page.get_by_label("Agency").select_option(label="Riverside NHS Trust")
+        page.get_by_label("Role").select_option(label="Designated nurse")
+        page.get_by_role("button", name="Add person").click()
+        page.wait_for_selector(".error-summary")
+        assert "The username 'nurse-1' is taken." in page.locator(".error-summary").inner_text()
+        check_page(page, "the add a person page with an error")
+        page.get_by_label("Username").fill("nurse-2")
+        page.get_by_role("button", name="Add person").click()
+        page.wait_for_selector("#memberships")
+        assert "designated_nurse" in page.locator("#memberships").inner_text()
+        page.get_by_role("button", name="Give a one-time password").click()
+        page.wait_for_selector("#one-time-password")
+        check_page(page, "a person's page with their one-time password")
+
+        page.get_by_role("link", name="Sign-in").click()
+        check_page(page, "the sign-in settings")
         page.get_by_role("link", name="Agencies, roles and people").click()
         page.wait_for_url(f"{base}/administration/riverside")
-        assert page.locator("#people tbody tr").count() == 3
+        page.get_by_label("Erase a closed challenge's personal content after (days)").fill("2557")
+        page.get_by_role("button", name="Save retention period").click()
+        assert "Retention period saved." in page.locator(".flash").inner_text()
+        assert page.locator("#people tbody tr").count() == 4
         page.get_by_role("link", name="History").click()
         page.wait_for_url(f"{base}/administration/riverside/history")
         history = page.locator("#history").inner_text()
         for label in ("Partnership created", "Agency added", "Role added", "Staff imported from a CSV file",
-                      "Person added"):
+                      "Person added", "One-time password given", "Retention period changed"):
             assert label in history
         check_page(page, "the history")
 
@@ -126,3 +153,22 @@ def test_a_person_who_left_is_deactivated_and_their_claim_released(live_app, ses
     session.expire_all()
     assert session.get(Task, task.id).claimed_by_id is None
     assert "task_released" in [e.kind for e in walk.events()]
+
+
+def test_the_business_unit_exports_what_is_held_under_a_case_reference(live_app, session, clock, tmp_path):
+    Walk(session, clock, "darlington").raise_("csc-practitioner", "Durham Constabulary", subject_reference="CH-77")
+    with served(live_app) as base, chromium() as browser:
+        page = new_page(browser, accept_downloads=True)
+        log_in(page, base, "dsp-business-unit")
+        page.get_by_role("link", name="Subject access").click()
+        check_page(page, "the subject access page")
+        page.get_by_label("Case reference").fill("CH-78")
+        page.get_by_role("button", name="Export").click()
+        page.wait_for_selector(".error-summary")
+        check_page(page, "the subject access page with an unknown reference")
+        page.get_by_label("Case reference").fill("CH-77")
+        with page.expect_download() as download:
+            page.get_by_role("button", name="Export").click()
+        saved = tmp_path / "export.zip"
+        download.value.save_as(saved)
+    assert "README.txt" in zipfile.ZipFile(saved).namelist()
