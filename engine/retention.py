@@ -8,12 +8,15 @@ says it was erased). The database lets an event's data be replaced by the erased
 
 from __future__ import annotations
 
+import json
+import zlib
 from datetime import timedelta
 
 from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 
 from . import events
+from .bpmn.serializer import state_json
 from .clock import Clock
 from .models import Challenge, Event, LogEntry, Notification, Partnership, Task
 from .unit_of_work import unit_of_work
@@ -22,6 +25,21 @@ from .unit_of_work import unit_of_work
 CONTENT_KINDS = ("challenge_raised", "task_completed", "notified", "step_failed", "timer_failed")
 ERASED_TEXT = "(erased)"
 _events = Event.__table__
+
+
+def _without_data(state: bytes) -> bytes:
+    """The stored workflow with every task's data and the workflow's own emptied: its tree (which tasks ran, in
+    what order, as the replay page draws it) is kept, what people answered is not."""
+    workflow = state_json(state)
+    for part in (workflow, *workflow.get("subprocesses", {}).values()):
+        part["data"] = {}
+        for task in part.get("tasks", {}).values():
+            task["data"] = {}
+            if "internal_data" in task:
+                task["internal_data"] = {}
+            if "delta" in task:  # what each task changed of the data
+                task["delta"] = {"updates": {}, "deletions": []}
+    return zlib.compress(json.dumps(workflow, separators=(",", ":")).encode(), 1)
 
 
 def due_for_erasure(session: Session, clock: Clock, limit: int = 200) -> list[Challenge]:
@@ -52,7 +70,7 @@ def erase(session: Session, clock: Clock, challenge: Challenge) -> int:
         session.execute(update(Notification).where(Notification.challenge_id == challenge.id)
                         .values(subject=ERASED_TEXT, body="").execution_options(synchronize_session=False))
         challenge.summary, challenge.subject_reference = "", ERASED_TEXT
-        challenge.state, challenge.erased_at = b"", now
+        challenge.state, challenge.erased_at = _without_data(challenge.state), now
         events.write(session, clock, challenge.id, [events.ContentErased(
             now, {"retention_days": challenge.partnership.retention_days,
                   "closed_at": challenge.closed_at.isoformat(), "events": len(ids)})])

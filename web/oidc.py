@@ -14,8 +14,9 @@ from flask import Blueprint, Flask, flash, redirect, render_template, request, u
 from joserfc.errors import JoseError
 from sqlalchemy import select
 
-from engine import single_sign_on
-from engine.errors import Refused
+from engine import access_log, single_sign_on
+from engine.access_log import Caller
+from engine.errors import NotFound, Refused
 from engine.models import IdentityProvider, Partnership
 
 from .auth import start_session
@@ -34,8 +35,6 @@ def _provider(slug: str) -> tuple[Partnership, IdentityProvider]:
                                .join(IdentityProvider, IdentityProvider.partnership_id == Partnership.id)
                                .where(Partnership.slug == slug)).first()
     if found is None:
-        from engine.errors import NotFound
-
         raise NotFound("That partnership does not sign its people in through an identity provider.")
     return found[0], found[1]
 
@@ -75,9 +74,6 @@ def callback(slug: str):
             claims_options={"iss": {"essential": True, "values": [provider.issuer]}})
     except (AuthlibBaseError, JoseError, requests.RequestException, ValueError, KeyError) as exc:
         reason = getattr(exc, "error", None) or type(exc).__name__
-        from engine import access_log
-        from engine.access_log import Caller
-
         access_log.log(db.session, clock(), "login_failed", Caller(None, request.remote_addr),
                        detail={"via": "identity provider", "partnership": slug, "reason": str(reason)[:200]})
         db.session.commit()

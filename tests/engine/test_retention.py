@@ -5,6 +5,8 @@ removed without a recorded erasure is found."""
 
 from __future__ import annotations
 
+import zlib
+
 import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
@@ -70,6 +72,11 @@ def test_a_closed_challenge_is_erased_after_the_retention_period_and_the_log_sti
     assert words and all(e.data == {"erased": True} for e in words)
     assert history[-1].kind == "content_erased" and history[-1].data["events"] == len(words)
     assert "threshold" not in str([e.data for e in history])
+    state = session.scalar(select(Challenge.state).where(Challenge.id == erased_id))
+    text = zlib.decompress(state).decode()
+    where = text.find("threshold")
+    assert where < 0, text[max(0, where - 300):where + 50]
+    assert "CH-3071" not in text
     assert _statistics(session, erased_id)[:-1] == before[:-1]
     assert session.get(Challenge, open_id).summary != ""
 
