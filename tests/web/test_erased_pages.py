@@ -1,11 +1,15 @@
-"""An erased challenge's pages still open (its details, record, PDFs, replay, audit bundle, subject access
-export), showing what is kept and none of what was erased."""
+"""An erased challenge's pages still open (its details, record, PDFs, replay and audit bundle), showing what is
+kept and none of what was erased; its bundle verifies offline, its erased entries counted as erased."""
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from engine import retention
+from engine.audit import bundle
 from engine.audit.log import extend
 from engine.audit.notes import Signer
+from engine.models import Event
 from tests.walk import Walk, at
 
 RESPOND = {"rationale": "The referral did not meet the threshold for a section 47 enquiry.",
@@ -26,6 +30,8 @@ def test_an_erased_challenges_pages_open_without_its_words(app, client, login, s
     clock.set(at(2027, 12, 20, 9, 0))
     assert retention.erase_due(session, clock) == 1
     extend(session, clock, signer)
+    words = session.scalars(select(Event.id).where(Event.challenge_id == challenge.id,
+                                                   Event.kind.in_(retention.CONTENT_KINDS))).all()
 
     for who, paths in (("dsp-business-unit", [f"/challenges/{challenge.id}",
                                              f"/challenges/{challenge.id}/records/monitoring_return",
@@ -37,4 +43,8 @@ def test_an_erased_challenges_pages_open_without_its_words(app, client, login, s
             r = client.get(path)
             assert r.status_code == 200, (path, r.status_code)
             assert b"threshold for a section 47" not in r.data and b"CH-5150" not in r.data, path
+            if path.endswith("bundle.zip"):
+                checked = bundle.check(r.data, signer.verifier())
+                assert checked.ok, checked.problems
+                assert checked.erased == len(words) and checked.entries > checked.erased
         client.post("/logout")
