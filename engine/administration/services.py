@@ -241,6 +241,15 @@ def remove_membership(session: Session, clock: Clock, actor: User | None, partne
         work.commit()
 
 
+def _ours_alone(session: Session, actor: User | None, partnership: Partnership, user: User) -> None:
+    """An account that also belongs to another partnership is not one partnership's to switch off or give a
+    password to: a system administrator (or the commands) may."""
+    others = {m.agency.partnership.name for m in user.memberships if m.agency.partnership_id != partnership.id}
+    if others and actor is not None and not actor.is_system_administrator:
+        raise Conflict(f"{user.display_name} also belongs to {', '.join(sorted(others))}: ask a system "
+                       "administrator.")
+
+
 def deactivate(session: Session, clock: Clock, actor: User | None, partnership: Partnership, user: User) -> int:
     """Someone left: they can no longer sign in, their sessions end, and every open task they had claimed is
     released (its challenge's history says so) for the holders of its lane to claim. Returns how many tasks were
@@ -249,6 +258,7 @@ def deactivate(session: Session, clock: Clock, actor: User | None, partnership: 
         raise Conflict("You cannot deactivate your own account; ask another administrator.")
     if not user.active:
         raise Conflict(f"{user.display_name} is already deactivated.")
+    _ours_alone(session, actor, partnership, user)
     with unit_of_work(session) as work:
         now = clock.now()
         claimed = list(session.scalars(select(Task).where(Task.claimed_by_id == user.id, Task.status == "open")
@@ -273,6 +283,7 @@ def deactivate(session: Session, clock: Clock, actor: User | None, partnership: 
 def reactivate(session: Session, clock: Clock, actor: User | None, partnership: Partnership, user: User) -> None:
     if user.active:
         raise Conflict(f"{user.display_name} is already active.")
+    _ours_alone(session, actor, partnership, user)
     with unit_of_work(session) as work:
         user.active = True
         changes.write(session, clock, partnership.id, actor, changes.PersonReactivated({"username": user.username}))
@@ -286,6 +297,7 @@ def give_one_time_password(session: Session, clock: Clock, actor: User | None, p
     if not partnership.passwords_allowed:
         raise Conflict(f"{partnership.name} signs its people in through its identity provider: local passwords "
                        "are turned off.")
+    _ours_alone(session, actor, partnership, user)
     with unit_of_work(session) as work:
         password = random_password()
         user.password_hash = hash_password(password)

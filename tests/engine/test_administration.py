@@ -127,3 +127,17 @@ def test_a_partnership_that_turned_passwords_off_refuses_them(session, clock, de
     assert signin.log_in(session, clock, "dudley-csc-practitioner", "demo-password", None)
     provider = sign_in.provider_of(session, demo)
     assert provider.role_map == {"Police.Practitioner": ["Durham Constabulary", "practitioner"]}
+
+
+def test_an_account_of_two_partnerships_is_not_one_partnerships_to_switch_off(session, clock, demo):
+    dudley_admin = session.scalar(select(User).where(User.username == "dudley-admin"))
+    dudley = administered_partnerships(session, dudley_admin)[0]
+    shared = session.scalar(select(User).where(User.username == "police-practitioner"))
+    services.add_membership(session, clock, None, dudley, shared, services.partnership_body(session, dudley).id,
+                            "practitioner")
+    with pytest.raises(Conflict, match="also belongs to Darlington"):
+        services.deactivate(session, clock, dudley_admin, dudley, shared)
+    with pytest.raises(Conflict):
+        services.give_one_time_password(session, clock, dudley_admin, dudley, shared)
+    system = session.scalar(select(User).where(User.username == "system-admin"))
+    assert services.deactivate(session, clock, system, dudley, shared) == 0
