@@ -104,3 +104,26 @@ def test_no_administration_form_answers_a_500(app, session, form):
         if r.status_code >= 500:
             failures.append((values, r.status_code))
     assert failures == []
+
+
+def test_the_commands_start_a_partnership_and_its_first_administrator(app, session):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["create-partnership", "riverside", "Riverside Safeguarding Partnership",
+                                 "--nation", "northern-ireland"])
+    assert result.exit_code == 0 and "partnership 'riverside' created" in result.output, result.output
+    again = runner.invoke(args=["create-partnership", "riverside", "Again"])
+    assert again.exit_code != 0 and "already a partnership" in again.output
+    result = runner.invoke(args=["create-user", "r.admin", "--partnership", "riverside", "--name", "R. Admin",
+                                 "--email", "r.admin@riverside.gov.uk"])
+    assert result.exit_code == 0, result.output
+    password = result.output.strip().splitlines()[-1]
+    client = app.test_client()
+    assert client.post("/login", data={"username": "r.admin", "password": password}).status_code == 302
+    assert client.get("/administration/riverside").status_code == 302  # a new password first
+    bad = runner.invoke(args=["create-user", "x", "--partnership", "nowhere", "--name", "X", "--email", "x@y.uk"])
+    assert bad.exit_code != 0 and "no partnership 'nowhere'" in bad.output
+    result = runner.invoke(args=["create-user", "ops", "--system-administrator", "--name", "Operations",
+                                 "--email", "ops@example.org"])
+    assert result.exit_code == 0
+    session.expire_all()
+    assert session.scalar(select(User.is_system_administrator).where(User.username == "ops"))
