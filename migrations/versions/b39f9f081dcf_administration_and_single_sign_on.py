@@ -57,7 +57,7 @@ def upgrade():
         batch_op.add_column(sa.Column('is_system_administrator', sa.Boolean(), server_default='0', nullable=False))
         batch_op.add_column(sa.Column('oidc_issuer', sa.String(length=300), nullable=True))
         batch_op.add_column(sa.Column('oidc_subject', sa.String(length=300), nullable=True))
-        batch_op.create_unique_constraint('uq_users_oidc_identity', ['oidc_issuer', 'oidc_subject'])
+        batch_op.create_index('uq_users_oidc_identity', ['oidc_issuer', 'oidc_subject'], unique=True)
     # The administration history is append-only in the database itself (the triggers the models create).
     for table in engine.models.APPEND_ONLY_HISTORY:
         for statement in engine.models.append_only_statements(table, op.get_bind().dialect.name):
@@ -82,7 +82,7 @@ def downgrade():
         op.execute(engine.models.append_only_statements("events", dialect)[1])
         op.execute("DROP FUNCTION IF EXISTS refuse_change_but_erasure()")
     with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.drop_constraint('uq_users_oidc_identity', type_='unique')
+        batch_op.drop_index('uq_users_oidc_identity')
         batch_op.drop_column('oidc_subject')
         batch_op.drop_column('oidc_issuer')
         batch_op.drop_column('is_system_administrator')
