@@ -60,23 +60,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         instance.mkdir(parents=True, exist_ok=True)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config["SQLALCHEMY_DATABASE_URI"])
 
-    from . import (
-        account,
-        administration,
-        api,
-        audit,
-        auth,
-        challenges,
-        cli,
-        database,
-        notifications,
-        oidc,
-        records,
-        subject_access,
-        tasks,
-        texts,
-        views,
-    )
+    from . import account, api, audit, auth, challenges, cli, database, notifications, records, tasks, texts, views
 
     security.init_app(app)
     database.init_app(app)
@@ -84,7 +68,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     auth.init_app(app)
     texts.init_app(app)
     cli.init_app(app)
-    oidc.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(account.bp)
     app.register_blueprint(tasks.bp)
@@ -93,6 +76,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(records.bp)
     app.register_blueprint(audit.bp)
     app.register_blueprint(api.bp)
+    from . import administration, oidc, subject_access  # administration, single sign-on, subject access
+
+    oidc.init_app(app)
     app.register_blueprint(administration.bp)
     app.register_blueprint(oidc.bp)
     app.register_blueprint(subject_access.bp)
