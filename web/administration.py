@@ -145,6 +145,21 @@ def person(slug: str, user_id: int):
     return _person_page(found, person_of(db.session, found, user_id))
 
 
+@bp.route("/<slug>/people/<int:user_id>/details", methods=["POST"])
+@administrator_required
+def change_person(slug: str, user_id: int):
+    found = administered(db.session, current_user, slug)
+    user = person_of(db.session, found, user_id)
+    try:
+        services.change_person(db.session, clock(), _actor(), found, user, request.form.get("display_name", ""),
+                               request.form.get("email", ""))
+    except Invalid as exc:
+        db.session.rollback()
+        return _person_page(found, user, exc.errors, status=422)
+    flash("Details saved.")
+    return redirect(url_for(".person", slug=slug, user_id=user_id))
+
+
 @bp.route("/<slug>/people/<int:user_id>/memberships", methods=["POST"])
 @administrator_required
 def add_membership(slug: str, user_id: int):

@@ -53,6 +53,13 @@ class PersonAdded(Change):
     keys = {"username": "their username", "display_name": "their name", "imported": "whether from a CSV import"}
 
 
+class PersonChanged(Change):
+    """Someone's name or email changed."""
+
+    name, label = "person_changed", "Person's details changed"
+    keys = {"username": "who", "display_name": "their name now", "email": "their email now"}
+
+
 class MembershipAdded(Change):
     """Someone now holds a role in an agency."""
 

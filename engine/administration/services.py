@@ -203,6 +203,23 @@ def add_person(session: Session, clock: Clock, actor: User | None, partnership: 
         return user
 
 
+def change_person(session: Session, clock: Clock, actor: User | None, partnership: Partnership, user: User,
+                  display_name: str, email: str) -> None:
+    """Correct someone's name (and job title) or email. Commits."""
+    errors: dict[str, str] = {}
+    display_name = _text(errors, "display_name", display_name, "their name", 200)
+    email = (email or "").strip()
+    if not _EMAIL.match(email) or len(email) > 200 or not storable(email):
+        errors["email"] = "Give an email address such as name@agency.gov.uk."
+    _refuse(errors)
+    _ours_alone(session, actor, partnership, user)
+    with unit_of_work(session) as work:
+        user.display_name, user.email = display_name, email
+        changes.write(session, clock, partnership.id, actor, changes.PersonChanged(
+            {"username": user.username, "display_name": display_name, "email": email}))
+        work.commit()
+
+
 def add_membership(session: Session, clock: Clock, actor: User | None, partnership: Partnership, user: User,
                    agency_id: int | str | None, role: str) -> Membership:
     errors: dict[str, str] = {}

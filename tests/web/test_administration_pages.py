@@ -51,6 +51,10 @@ def test_bad_input_is_refused_with_a_message_and_changes_nothing(client, login, 
     r = client.post("/administration/darlington/import",
                     data={"file": (io.BytesIO(b"who,what\nx,y\n"), "staff.csv")}, content_type="multipart/form-data")
     assert r.status_code == 422 and b"must name the columns" in r.data
+    person = _id(session, "police-manager")
+    r = client.post(f"/administration/darlington/people/{person}/details", data={"display_name": "",
+                                                                                "email": "not an email"})
+    assert r.status_code == 422 and b"Give their name." in r.data and b"Give an email address" in r.data
     r = client.post("/administration/darlington/retention", data={"retention_days": "30"})
     assert r.status_code == 422 and b"from 365 to" in r.data
     r = client.post("/administration/darlington/sign-in", data={"issuer": "ftp://x", "client_id": ""})
@@ -69,12 +73,24 @@ def test_a_system_administrator_creates_a_partnership(client, login, session):
     assert client.get("/administration/riverside/history").status_code == 200
 
 
+def test_an_administrator_corrects_someones_details(client, login, session):
+    login("dsp-admin")
+    person = _id(session, "police-manager")
+    r = client.post(f"/administration/darlington/people/{person}/details",
+                    data={"display_name": "P. Manager, Detective Sergeant", "email": "p.manager@police.uk"})
+    assert r.status_code == 302
+    session.expire_all()
+    assert session.get(User, person).display_name == "P. Manager, Detective Sergeant"
+    assert b"Person&#39;s details changed" in client.get("/administration/darlington/history").data
+
+
 FORMS = {
     "/administration": ["name", "slug", "nation", "body_name"],
     "/administration/darlington/agencies": ["agency_name", "agency_kind"],
     "/administration/darlington/roles": ["role_key", "role_label"],
     "/administration/darlington/people/new": ["username", "display_name", "email", "agency", "role"],
     "/administration/darlington/people/{person}/memberships": ["agency", "role"],
+    "/administration/darlington/people/{person}/details": ["display_name", "email"],
     "/administration/darlington/people/{person}/memberships/{membership}/remove": ["x"],
     "/administration/darlington/import": ["text", "confirm"],
     "/administration/darlington/retention": ["retention_days"],
