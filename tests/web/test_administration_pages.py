@@ -143,3 +143,17 @@ def test_the_commands_start_a_partnership_and_its_first_administrator(app, sessi
     assert result.exit_code == 0
     session.expire_all()
     assert session.scalar(select(User.is_system_administrator).where(User.username == "ops"))
+
+
+def test_single_sign_on_refuses_what_it_cannot_follow_and_never_answers_a_500(client, session, clock, demo):
+    from engine.administration import sign_in
+
+    sign_in.set_sign_in(session, clock, None, demo, sign_in.SignInSettings(
+        passwords_allowed=True, issuer="http://127.0.0.1:9/unreachable", client_id="app", client_secret="secret"))
+    assert b"Sign in with Darlington Safeguarding Partnership" in client.get("/login").data
+    r = client.get("/login/darlington/identity-provider")
+    assert r.status_code == 401 and b"cannot be reached" in r.data
+    for query in ("", "?code=x&state=y", "?error=access_denied&error_description=no", "?state=%00"):
+        r = client.get(f"/login/darlington/identity-provider/callback{query}")
+        assert r.status_code in (400, 401), (query, r.status_code)
+    assert client.get("/login/dudley/identity-provider").status_code == 404
