@@ -89,8 +89,8 @@ def create_user_command(username: str, display_name: str, email: str, slug: str 
 @click.command("erase-due")
 @with_appcontext
 def erase_due_command() -> None:
-    """Erase the personal content of every closed challenge past its partnership's retention period (run it
-    daily, after the timer worker has taken the history into the audit log)."""
+    """Erase now the personal content of every closed challenge past its partnership's retention period whose
+    history the audit log holds (the timer worker does it every hour)."""
     from engine.retention import erase_due
 
     click.echo(f"{erase_due(db.session, clock())} challenge(s) erased")

@@ -129,3 +129,13 @@ def test_the_commands_erase_and_verify_saying_what_was_erased(session, clock, cl
 
     with app.app_context():
         db.engine.dispose()
+
+
+def test_the_timer_worker_erases_what_is_due(sessions, clock, closed):
+    from engine.cases.worker import TimerWorker
+
+    erased_id, _ = closed
+    clock.set(at(2027, 12, 19, 9, 0))
+    TimerWorker(sessions, clock, signer=SIGNER).tick()
+    with sessions() as session:
+        assert session.get(Challenge, erased_id).erased_at == clock.now()
