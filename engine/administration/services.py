@@ -177,8 +177,9 @@ def check_person(session: Session, partnership: Partnership, person: NewPerson,
     return errors, agency
 
 
-def _make_person(session: Session, clock: Clock, actor: User | None, partnership: Partnership, person: NewPerson,
-                 agency: Agency, *, imported: bool) -> User:
+def new_account(session: Session, clock: Clock, actor: User | None, partnership: Partnership, person: NewPerson,
+                agency: Agency, *, imported: bool) -> User:
+    """The account with its one membership and their changes, in the caller's unit of work (no commit)."""
     user = User(username=person.username.strip(), display_name=person.display_name.strip(),
                 email=person.email.strip(), password_hash=NO_PASSWORD, active=True)
     session.add(user)
@@ -198,7 +199,7 @@ def add_person(session: Session, clock: Clock, actor: User | None, partnership: 
     errors, agency = check_person(session, partnership, person)
     _refuse(errors)
     with unit_of_work(session) as work:
-        user = _make_person(session, clock, actor, partnership, person, agency, imported=False)
+        user = new_account(session, clock, actor, partnership, person, agency, imported=False)
         work.commit()
         return user
 

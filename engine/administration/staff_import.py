@@ -17,7 +17,7 @@ from ..models import Agency, Partnership, User
 from ..text import storable
 from ..unit_of_work import unit_of_work
 from . import changes
-from .services import NewPerson, _make_person, check_person
+from .services import NewPerson, check_person, new_account
 
 COLUMNS = ("username", "display_name", "email", "agency", "role")
 MAX_ROWS = 2000
@@ -95,7 +95,7 @@ def import_staff(session: Session, clock: Clock, actor: User | None, partnership
             if row.ok:
                 values = row.values
                 agency = agencies[values["agency"].casefold()]
-                _make_person(session, clock, actor, partnership,
+                new_account(session, clock, actor, partnership,
                              NewPerson(values["username"], values["display_name"], values["email"], agency.id,
                                        values["role"]), agency, imported=True)
         changes.write(session, clock, partnership.id, actor, changes.StaffImported(
