@@ -27,6 +27,7 @@ KINDS = {
     "case_read": "Read a case",
     "cases_listed": "Listed cases",
     "report_read": "Read or downloaded a partnership report",
+    "subject_access_export": "Exported everything held under a case reference (a subject access request)",
 }
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from .accounts import create_user
 from .clock import Clock
-from .models import Agency, Partnership, Role
+from .models import Agency, Partnership, Role, User
 from .procedures.files import WORKFLOWS, read_folder
 from .procedures.versions import publish_seed
 from .unit_of_work import unit_of_work
@@ -30,6 +30,7 @@ DEMO_ROLES: dict[str, str] = {
     "partnership_executive": "Partnership executive",
     "lead_safeguarding_partner": "Lead Safeguarding Partner / Independent Scrutineer",
     "auditor": "Auditor (reads every case of the partnership, changes nothing)",
+    "partnership_administrator": "Partnership administrator (agencies, roles, people, sign-in)",
 }
 
 
@@ -184,6 +185,7 @@ def load_demo(session: Session, clock: Clock) -> Partnership:
         publish_seed(session, clock, partnership, read_folder(WORKFLOWS / "darlington"))
         for demo in DEMO_PARTNERSHIPS:
             _load(session, clock, demo)
+        _add_administrators(session)
         work.commit()
         return partnership
 
@@ -208,6 +210,25 @@ def _load(session: Session, clock: Clock, demo: DemoPartnership) -> Partnership:
     return partnership
 
 
+# Each demo partnership's administrator (in its business unit), and a system administrator who creates
+# partnerships.
+ADMINISTRATORS = {"darlington": "dsp-admin", "dudley": "dudley-admin", "tees": "tees-admin", "stoke": "stoke-admin"}
+SYSTEM_ADMINISTRATOR = "system-admin"
+
+
+def _add_administrators(session: Session) -> None:
+    for slug, username in ADMINISTRATORS.items():
+        if session.scalar(select(User.id).where(User.username == username)) is None:
+            body = session.scalar(select(Agency).join(Partnership).where(Partnership.slug == slug,
+                                                                         Agency.is_partnership_body.is_(True)))
+            create_user(session, username, f"Partnership administrator, {body.name}", f"{username}@demo.invalid",
+                        DEMO_PASSWORD, [(body.id, "partnership_administrator")])
+    if session.scalar(select(User.id).where(User.username == SYSTEM_ADMINISTRATOR)) is None:
+        create_user(session, SYSTEM_ADMINISTRATOR, "System administrator", "system-admin@demo.invalid",
+                    DEMO_PASSWORD).is_system_administrator = True
+        session.flush()
+
+
 def demo_logins() -> list[tuple[str, str]]:
     logins = [(f"{short}-{suffix}", f"{label}, {name}") for short, name, _ in DARLINGTON_AGENCIES
               for suffix, _, label in AGENCY_ROLES]
@@ -217,4 +238,6 @@ def demo_logins() -> list[tuple[str, str]]:
         for agency in demo.agencies:
             for person in agency.people:
                 logins.append((person.username(demo.slug, agency.short), f"{person.label}, {agency.name}"))
+    logins += [(username, f"Partnership administrator, {slug}") for slug, username in ADMINISTRATORS.items()]
+    logins.append((SYSTEM_ADMINISTRATOR, "System administrator: creates partnerships"))
     return logins

@@ -134,6 +134,24 @@ class StepFailed(Event):
     keys = {"error": "why", "task_id": "the task being completed", "title": "its title"}
 
 
+class TaskReleased(Event):
+    """A task's claim was released because the person who claimed it left (their account was deactivated): the
+    holders of its lane can claim it again."""
+
+    name, label = "task_released", "Claim released: the person who claimed it left"
+    keys = {"title": "the task", "released_from": "the username whose claim it was"}
+
+
+class ContentErased(Event):
+    """The challenge's personal content was erased under its partnership's retention period: what people wrote and
+    answered is gone; what the statistics need (agencies, area, stages, times, outcome) and the history's hashes
+    are kept, so the audit log still verifies."""
+
+    name, label = "content_erased", "Personal content erased (retention period)"
+    keys = {"retention_days": "the partnership's retention period", "closed_at": "when the challenge closed",
+            "events": "how many events' content was erased"}
+
+
 KINDS: dict[str, type[Event]] = {kind.name: kind for kind in Event.__subclasses__()}
 
 
@@ -145,7 +163,7 @@ def label(name: str) -> str:
 def describe(name: str, data: dict[str, Any]) -> str:
     """What a person reads after the label: the task, the stage, the subject."""
     if name in ("task_opened", "task_claimed", "task_completed", "task_lapsed", "task_withdrawn", "task_cancelled",
-                "deadline_missed", "step_failed"):
+                "deadline_missed", "step_failed", "task_released"):
         return data.get("title", "")
     if name == "stage_entered":
         return str(data.get("stage", ""))

@@ -61,6 +61,11 @@ class Partnership(Base):
         ForeignKey("procedure_versions.id", use_alter=True, name="fk_partnerships_current_version"), nullable=True
     )
 
+    # Whether its people may sign in with a password kept by us (off when its identity provider signs them in).
+    passwords_allowed: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    # How many days after a challenge closes its personal content is erased (engine.retention); None: not set.
+    retention_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
     agencies: Mapped[list[Agency]] = relationship(back_populates="partnership", order_by="Agency.name")
 
 
@@ -93,6 +98,8 @@ class Role(Base):
 
 class User(Base):
     __tablename__ = "users"
+    # A unique index (not a constraint) so that SQLite adds it without rebuilding the table.
+    __table_args__ = (Index("uq_users_oidc_identity", "oidc_issuer", "oidc_subject", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(80), unique=True)
@@ -102,6 +109,11 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Set when an administrator resets the password: the user chooses a new one before anything else.
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Creates partnerships and their first administrators (engine.administration); no case of any partnership.
+    is_system_administrator: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # Who the user is at their partnership's identity provider (OpenID Connect: issuer and subject), if anyone.
+    oidc_issuer: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    oidc_subject: Mapped[str | None] = mapped_column(String(300), nullable=True)
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="user")
 
@@ -247,6 +259,8 @@ class Challenge(Base):
     # since when. The next step that succeeds clears it.
     set_aside_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     set_aside_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # When its personal content was erased under its partnership's retention period (engine.retention).
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -467,12 +481,49 @@ class StageFacts(Base):
     working_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
     deadline: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     missed: Mapped[bool] = mapped_column(Boolean, default=False)
+class AdministrationChange(Base):
+    """A change an administrator made to a partnership (its agencies, roles, people, memberships, settings) or a
+    system administrator made (a new partnership): append-only, its kinds declared in engine.administration."""
+
+    __tablename__ = "administration_changes"
+    __table_args__ = (Index("ix_administration_changes_partnership", "partnership_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    partnership_id: Mapped[int | None] = mapped_column(ForeignKey("partnerships.id"), nullable=True)
+    # Who made it; None for a command run by an operator.
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    actor: Mapped[User | None] = relationship()
+
+
+class IdentityProvider(Base):
+    """A partnership's OpenID Connect provider (one tenant: Microsoft Entra ID gives each council or trust its
+    own issuer), and what its tokens' app roles mean here."""
+
+    __tablename__ = "identity_providers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partnership_id: Mapped[int] = mapped_column(ForeignKey("partnerships.id"), unique=True)
+    issuer: Mapped[str] = mapped_column(String(300))
+    client_id: Mapped[str] = mapped_column(String(200))
+    client_secret: Mapped[str] = mapped_column(String(300))
+    # Create an account at a first sign-in, its memberships from the token's app roles (the "roles" claim).
+    create_users: Mapped[bool] = mapped_column(Boolean, default=False)
+    # App role value -> [agency name, role key]: what each of the provider's app roles makes its holder here.
+    role_map: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    partnership: Mapped[Partnership] = relationship()
 
 
 # The history is append-only in the database itself: updates and deletes of these tables are refused by
 # triggers (SQLite and PostgreSQL alike). What an administrator of the database could still do, verification
 # finds (engine.audit.verify).
 APPEND_ONLY_TABLES = ("events", "access_log", "log_entries", "checkpoints")
+# Append-only too, by the same triggers, though not (yet) taken into the tamper-evident log.
+APPEND_ONLY_HISTORY = ("administration_changes",)
 
 
 def append_only_statements(table: str, dialect: str) -> list[str]:
@@ -486,9 +537,35 @@ def append_only_statements(table: str, dialect: str) -> list[str]:
             "EXECUTE FUNCTION refuse_change()"]
 
 
-for _table_name in APPEND_ONLY_TABLES:
+# What an erased event's data is (engine.retention): the one change the history allows, and only of the data.
+ERASED_DATA = '{"erased":true}'
+
+
+def erasure_statements(dialect: str) -> list[str]:
+    """The SQL that lets an event's data, and nothing else of it, be replaced by ERASED_DATA (retention), its
+    other UPDATEs and every DELETE still refused. It replaces the events table's append-only trigger."""
+    if dialect == "sqlite":
+        return ["DROP TRIGGER IF EXISTS events_append_only_update",
+                "CREATE TRIGGER events_append_only_update BEFORE UPDATE ON events WHEN NOT ("
+                f"CAST(NEW.data AS TEXT) = '{ERASED_DATA}' AND NEW.id = OLD.id AND "
+                "NEW.challenge_id = OLD.challenge_id AND NEW.at = OLD.at AND NEW.recorded_at = OLD.recorded_at AND "
+                "NEW.kind = OLD.kind AND NEW.actor_id IS OLD.actor_id AND NEW.task_id IS OLD.task_id AND "
+                "NEW.element_id IS OLD.element_id) BEGIN SELECT RAISE(ABORT, 'events is append-only'); END"]
+    return ["CREATE OR REPLACE FUNCTION refuse_change_but_erasure() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            f"IF TG_OP = 'UPDATE' AND NEW.data::text = '{ERASED_DATA}' AND NEW.id = OLD.id AND "
+            "NEW.challenge_id = OLD.challenge_id AND NEW.at = OLD.at AND NEW.recorded_at = OLD.recorded_at AND "
+            "NEW.kind = OLD.kind AND NEW.actor_id IS NOT DISTINCT FROM OLD.actor_id AND "
+            "NEW.task_id IS NOT DISTINCT FROM OLD.task_id AND NEW.element_id IS NOT DISTINCT FROM OLD.element_id "
+            "THEN RETURN NEW; END IF; RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END $$",
+            "DROP TRIGGER IF EXISTS events_append_only ON events",
+            "CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON events FOR EACH ROW "
+            "EXECUTE FUNCTION refuse_change_but_erasure()"]
+
+
+for _table_name in APPEND_ONLY_TABLES + APPEND_ONLY_HISTORY:
     for _dialect in ("sqlite", "postgresql"):
-        for _statement in append_only_statements(_table_name, _dialect):
+        for _statement in append_only_statements(_table_name, _dialect) + (
+                erasure_statements(_dialect) if _table_name == "events" else []):
             event.listen(Base.metadata.tables[_table_name], "after_create",
                          DDL(_statement.replace("%", "%%")).execute_if(dialect=_dialect))
 

@@ -18,7 +18,7 @@ from . import access_log
 from .access_log import Caller
 from .clock import Clock
 from .errors import Invalid, NotFound, Refused, Throttled
-from .models import AccessLog, User, UserSession
+from .models import AccessLog, Agency, Membership, Partnership, User, UserSession
 from .passwords import check_new_password, check_password, hash_password, random_password
 from .text import cleaned, storable
 from .unit_of_work import unit_of_work
@@ -86,7 +86,7 @@ def log_in(session: Session, clock: Clock, username: str, password: str, address
                             "reset your password.", until)
         user = session.scalar(select(User).where(User.username == name)) if storable(username) else None
         matches = check_password(user.password_hash if user else None, password)
-        if user is None or not matches or not user.active:
+        if user is None or not matches or not user.active or passwords_refused(session, user):
             access_log.log(session, clock, "login_failed", caller, username=name)
             work.commit()
             raise Refused(REFUSED)
@@ -97,6 +97,25 @@ def log_in(session: Session, clock: Clock, username: str, password: str, address
         access_log.log(session, clock, "login", Caller(user, address))
         work.commit()
         return user, key
+
+
+def open_session(session: Session, clock: Clock, user: User, address: str | None) -> str:
+    """A new server session for the user (a login made some other way, such as single sign-on): returns its key
+    for the cookie; only its hash is kept. The caller commits."""
+    key = secrets.token_urlsafe(32)
+    now = clock.now()
+    session.add(UserSession(key_hash=_digest(key), user_id=user.id, started_at=now, last_seen_at=now,
+                            address=(address or "")[:45] or None))
+    return key
+
+
+def passwords_refused(session: Session, user: User) -> bool:
+    """Whether one of the user's partnerships has turned local passwords off (its identity provider signs its
+    people in)."""
+    return bool(session.scalar(select(Partnership.id).join(Agency, Agency.partnership_id == Partnership.id)
+                               .join(Membership, Membership.agency_id == Agency.id)
+                               .where(Membership.user_id == user.id, Partnership.passwords_allowed.is_(False))
+                               .limit(1)))
 
 
 def session_user(session: Session, clock: Clock, key: str | None, limits: SessionLimits) -> User | None:

@@ -91,5 +91,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(audit.bp)
     app.register_blueprint(reports.bp)
     app.register_blueprint(api.bp)
+    from . import administration, oidc, subject_access  # administration, single sign-on, subject access
+
+    oidc.init_app(app)
+    app.register_blueprint(administration.bp)
+    app.register_blueprint(oidc.bp)
+    app.register_blueprint(subject_access.bp)
     auth.csrf.exempt(api.bp)
     return app

@@ -78,10 +78,15 @@ def verify_command(verifier: str | None, replay: bool, bundle_path: str | None, 
     rate = report.entries / report.seconds if report.seconds else 0
     click.echo(f"{report.entries} entries, {report.checkpoints} checkpoints verified in {report.seconds:.2f} s "
                f"({rate:,.0f} entries/s): " + ("the log verifies" if report.ok else f"{len(report.findings)} problems"))
+    if report.erased:
+        click.echo(f"{len(report.erased)} entries erased under a retention period: each verified by its header "
+                   "and the content hash the log recorded (the content itself is gone)")
     failed = not report.ok
     if replay:
         started, parted = time.perf_counter(), 0
-        cases = db.session.scalars(select(Challenge).order_by(Challenge.id)).all()
+        # An erased case's answers are gone: it cannot be re-executed (its log entries still verify above).
+        cases = db.session.scalars(select(Challenge).where(Challenge.erased_at.is_(None))
+                                   .order_by(Challenge.id)).all()
         for challenge in cases:
             result = reexecute(db.session, challenge)
             if not result.matches:

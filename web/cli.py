@@ -24,6 +24,7 @@ from engine.notifications import SmtpSettings, deliver_pending
 from engine.reports.facts import partnerships_missing_facts, rebuild
 from engine.unit_of_work import unit_of_work
 
+from .administration_cli import create_partnership_command, create_user_command, erase_due_command
 from .audit_cli import audit
 from .database import clock, db
 from .procedure_cli import procedure
@@ -72,6 +73,9 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(timer_worker)
     app.cli.add_command(procedure)
     app.cli.add_command(audit)
+    app.cli.add_command(create_partnership_command)
+    app.cli.add_command(create_user_command)
+    app.cli.add_command(erase_due_command)
 
 
 @click.command("init-db")

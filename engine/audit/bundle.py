@@ -15,7 +15,16 @@ import zipfile
 from dataclasses import dataclass, field
 from typing import Any
 
-from .entries import EVENT_WIDTH, access_columns, access_content, access_leaf, event_columns, event_content, event_leaf
+from .entries import (
+    EVENT_WIDTH,
+    access_columns,
+    access_content,
+    access_leaf,
+    event_columns,
+    event_content,
+    event_header,
+    event_leaf,
+)
 from .merkle import leaf_hash, verify_inclusion
 from .notes import open_checkpoint
 
@@ -26,6 +35,9 @@ FORMAT = 1
 class Checked:
     entries: int = 0
     problems: list[str] = field(default_factory=list)
+    # Entries whose content was erased under a retention period: their headers and place in the tree verify,
+    # their content is gone.
+    erased: int = 0
 
     @property
     def ok(self) -> bool:
@@ -37,7 +49,7 @@ def make(session, challenge, verifier: str, summary_pdf: bytes, records: list[di
     it are left out and counted)."""
     from sqlalchemy import func, select, text
 
-    from ..models import LogEntry
+    from ..models import ERASED_DATA, LogEntry
     from ..procedures.versions import files_of
     from .log import latest_checkpoint
     from .merkle import Tree
@@ -49,7 +61,8 @@ def make(session, challenge, verifier: str, summary_pdf: bytes, records: list[di
     tree = Tree(leaves)
     dialect = session.get_bind().dialect.name
     entries = session.execute(text(
-        f"SELECT l.leaf_index, l.source, l.prev_hash, {event_columns(dialect)}, {access_columns(dialect)} "
+        f"SELECT l.leaf_index, l.source, l.prev_hash, {event_columns(dialect)}, {access_columns(dialect)}, "
+        "l.content_hash "
         "FROM log_entries l LEFT JOIN events e ON l.source = 'event' AND e.id = l.source_id "
         "LEFT JOIN access_log a ON l.source = 'access' AND a.id = l.source_id "
         "WHERE l.challenge_id = :challenge AND l.leaf_index < :size ORDER BY l.leaf_index"),
@@ -59,7 +72,13 @@ def make(session, challenge, verifier: str, summary_pdf: bytes, records: list[di
     out = []
     for entry in entries:
         index, source, prev = entry[:3]
-        event, record = entry[3:3 + EVENT_WIDTH], entry[3 + EVENT_WIDTH:]
+        event, record = entry[3:3 + EVENT_WIDTH], entry[3 + EVENT_WIDTH:-1]
+        if source == "event" and event[0] is not None and event[8] == ERASED_DATA:
+            # Erased under a retention period: the header as the log took it, naming the content's recorded hash.
+            header = event_header(*event[:8], entry[-1], prev)
+            out.append({"leaf_index": index, "header": header.decode(), "erased": True, "content_text": None,
+                        "content": None, "proof": [p.hex() for p in tree.inclusion_proof(index, size)]})
+            continue
         if source == "event" and event[0] is not None:
             content, header, _ = event_leaf(event, prev)
             stored = event_content(event[8])
@@ -139,7 +158,9 @@ def check(data: bytes, trusted_key: str | None = None) -> Checked:
         header = entry["header"].encode()
         fields = json.loads(header)
         stored = entry.get("content_text", "")
-        if fields.get("content") != hashlib.sha256(stored.encode()).hexdigest():
+        if entry.get("erased") is True and stored is None and fields.get("type") == "event":
+            result.erased += 1  # its content is gone; its header and its place in the tree are checked below
+        elif fields.get("content") != hashlib.sha256((stored or "").encode()).hexdigest():
             result.problems.append(f"{where}: its content is not the content its header names")
         elif (json.loads(stored) if stored else None) != entry.get("content"):
             result.problems.append(f"{where}: its content as read is not its content as hashed")
@@ -170,7 +191,8 @@ def main(argv: list[str] | None = None) -> int:
         result = check(file.read(), args.key)
     for problem in result.problems:
         print(f"problem: {problem}")
-    print(f"{result.entries} entries: " + ("the bundle verifies" if result.ok else f"{len(result.problems)} problems"))
+    print(f"{result.entries} entries: " + ("the bundle verifies" if result.ok else f"{len(result.problems)} problems")
+          + (f" ({result.erased} erased under a retention period: their content is gone)" if result.erased else ""))
     return 0 if result.ok else 1
 
 

@@ -21,7 +21,9 @@ from ..models import Agency, Challenge, Event, Task
 from ..procedures.versions import version_of
 
 # What the history has that the procedure does not write (people's claims, refusals, the raising itself).
-_NOT_THE_PROCEDURES = {"challenge_raised", "task_claimed", "timer_failed", "step_failed", "challenge_closed"}
+_NOT_THE_PROCEDURES = {"challenge_raised", "task_claimed", "task_released", "timer_failed", "step_failed",
+                        "content_erased",
+                        "challenge_closed"}
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,9 @@ from datetime import timedelta
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
-from ..models import AccessLog, Checkpoint, Event, LogEntry
-from .entries import EVENT_WIDTH, access_columns, access_leaf, event_columns, event_leaf, moment
-from .merkle import Frontier
+from ..models import ERASED_DATA, AccessLog, Checkpoint, Event, LogEntry
+from .entries import EVENT_WIDTH, access_columns, access_leaf, event_columns, event_header, event_leaf, moment
+from .merkle import Frontier, leaf_hash
 from .notes import open_checkpoint
 
 # A row may still be on its way into the log (the worker takes rows every few seconds): only one this much older
@@ -37,6 +37,9 @@ class Report:
     checkpoints: int = 0
     findings: list[Finding] = field(default_factory=list)
     seconds: float = 0.0
+    # Events whose content was erased under a retention period (engine.retention): each verified by its header
+    # against the content hash the log recorded (its words are gone, so they cannot be checked), never silently.
+    erased: list[int] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -83,6 +86,12 @@ def _check_rows(cursor, dialect: str, start: int, end: int, signed: list[tuple[i
                     suspects.append((index, source, source_id, "missing", None))
                     continue
                 recorded = row[_E + 4]
+                if row[_A - 1] == ERASED_DATA:
+                    # Erased: its header, with the content hash recorded when the log took it, must still hold.
+                    erased_leaf = leaf_hash(event_header(*row[_E:_A - 1], stored_content, prev))
+                    suspects.append((index, source, source_id, "erased" if erased_leaf == stored_leaf else "header",
+                                     recorded))
+                    continue
                 content, _, leaf = event_leaf(row[_E:_A], prev)
             else:
                 if row[_A] is None:
@@ -163,6 +172,10 @@ def verify(session: Session, verifier: str | None = None, workers: int = 1) -> R
             suspects = _check_rows(cursor, dialect, 0, size, signed)
         finally:
             cursor.close()
+    erased = [(index, source_id) for index, _, source_id, problem, _ in suspects if problem == "erased"]
+    suspects = [suspect for suspect in suspects if suspect[3] != "erased"]
+    report.erased = [source_id for _, source_id in erased]
+    found.extend(_unrecorded_erasures(session, erased))
     for index, source, source_id, problem, recorded in suspects:
         if index >= report.entries:
             continue  # past a gap in the log, already reported
@@ -183,6 +196,22 @@ def verify(session: Session, verifier: str | None = None, workers: int = 1) -> R
     _check_pending(session, report.findings, checkpoints)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _unrecorded_erasures(session: Session, erased: list[tuple[int, int]]) -> list:
+    """Erased events whose challenge has no erasure of its own in the history (a `content_erased` event the log
+    holds): content removed some other way."""
+    if not erased:
+        return []
+    ids = [source_id for _, source_id in erased]
+    challenge_of = dict(session.execute(select(Event.id, Event.challenge_id).where(Event.id.in_(ids))).all())
+    recorded = set(session.scalars(
+        select(Event.challenge_id).where(Event.kind == "content_erased",
+                                         Event.challenge_id.in_(set(challenge_of.values())),
+                                         exists().where(LogEntry.source == "event", LogEntry.source_id == Event.id))))
+    return [((index, 1), Finding("altered", f"event {source_id}", f"event {source_id} (leaf {index}): its content "
+                                 "was removed, but its challenge records no erasure"))
+            for index, source_id in erased if challenge_of.get(source_id) not in recorded]
 
 
 def _follow_sequence(session: Session, size: int, by_size: dict, found: list) -> int:

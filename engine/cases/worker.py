@@ -16,6 +16,7 @@ from ..audit.log import extend
 from ..audit.notes import Signer
 from ..clock import Clock
 from ..notifications import SmtpSettings, deliver_pending
+from ..retention import erase_due
 from .timers import fire_batch, next_due
 
 log = logging.getLogger(__name__)
@@ -24,12 +25,14 @@ log = logging.getLogger(__name__)
 class TimerWorker:
     def __init__(self, sessions: sessionmaker[Session], clock: Clock, smtp: SmtpSettings | None = None,
                  batch_size: int = 100, idle_poll: float = 0.2, mail_every: float = 1.0,
-                 signer: Signer | None = None, log_every: float = 20.0) -> None:
+                 signer: Signer | None = None, log_every: float = 20.0, retention_every: float = 3600.0) -> None:
         self.sessions, self.clock, self.smtp, self.signer = sessions, clock, smtp, signer
         self.batch_size, self.idle_poll, self.mail_every, self.log_every = batch_size, idle_poll, mail_every, log_every
         self.stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_mail = self._last_log = 0.0
+        self._last_retention = float("-inf")  # at the first pass, then every retention_every seconds
+        self.retention_every = retention_every
         self.moved = 0
 
     def tick(self) -> int:
@@ -42,6 +45,10 @@ class TimerWorker:
             if self.signer and time.monotonic() - self._last_log >= self.log_every:
                 self._last_log = time.monotonic()
                 extend(session, self.clock, self.signer)
+            # Closed challenges past their partnership's retention period (only once the log holds their history).
+            if time.monotonic() - self._last_retention >= self.retention_every:
+                self._last_retention = time.monotonic()
+                erase_due(session, self.clock)
         self.moved += result.moved
         return result.moved + result.failed
 

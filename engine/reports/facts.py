@@ -102,14 +102,14 @@ def fold(session: Session, challenge: Challenge, version: ProcedureVersion, cale
 
 def rebuild(session: Session, partnership_id: int, calendar: WorkingCalendar) -> int:
     """Fold every challenge of the partnership again from its history (after a change in what is counted, or for
-    history from before facts were kept). The caller commits; how many challenges were folded."""
-    session.execute(delete(StageFacts).where(StageFacts.partnership_id == partnership_id))
-    session.execute(delete(ChallengeFacts).where(ChallengeFacts.partnership_id == partnership_id))
+    history from before facts were kept). An erased challenge keeps the facts it had: its history no longer holds
+    the answers they were counted from. The caller commits; how many challenges were folded."""
+    kept = select(Challenge.id).where(Challenge.partnership_id == partnership_id, Challenge.erased_at.is_(None))
+    session.execute(delete(StageFacts).where(StageFacts.challenge_id.in_(kept)))
+    session.execute(delete(ChallengeFacts).where(ChallengeFacts.challenge_id.in_(kept)))
     session.flush()
     count = 0
-    challenges = session.scalars(select(Challenge).where(Challenge.partnership_id == partnership_id)
-                                 .order_by(Challenge.id))
-    for challenge in challenges:
+    for challenge in session.scalars(select(Challenge).where(Challenge.id.in_(kept)).order_by(Challenge.id)):
         rows = session.scalars(select(Event).where(Event.challenge_id == challenge.id).order_by(Event.id))
         history = [events.KINDS[row.kind](row.at, row.data or {}, row.actor_id, row.task_id, row.element_id)
                    for row in rows if row.kind in events.KINDS]
@@ -122,4 +122,4 @@ def rebuild(session: Session, partnership_id: int, calendar: WorkingCalendar) ->
 def partnerships_missing_facts(session: Session) -> list[int]:
     """Partnerships with challenges that have no facts yet (history from before the reports kept them)."""
     return list(session.scalars(select(Challenge.partnership_id).where(
-        ~exists().where(ChallengeFacts.challenge_id == Challenge.id)).distinct()))
+        Challenge.erased_at.is_(None), ~exists().where(ChallengeFacts.challenge_id == Challenge.id)).distinct()))
