@@ -22,7 +22,7 @@ from tests.walk import Walk, at
 SIGNER = Signer.generate("test.invalid/audit")
 RESPOND = {"rationale": "The referral did not meet the threshold for a section 47 enquiry.",
            "response": "We will review the case with the school's DSL."}
-RESOLVED = {"discussion": "We agreed a strategy discussion will be held.", "decision": "resolved",
+RESOLVED = {"discussion": "We agreed a strategy discussion will be held.", "decision": "resolved", "satisfied": "yes",
             "reason": "A strategy discussion addresses the concern."}
 
 
@@ -146,7 +146,7 @@ def test_erasure_keeps_the_reports_facts_and_a_rebuild_leaves_them_as_they_were(
     from engine.models import ChallengeFacts
     from engine.reports.facts import partnerships_missing_facts, rebuild
 
-    challenge = closed
+    challenge = session.get(Challenge, closed[0])
     before = session.get(ChallengeFacts, challenge.id)
     counted = (before.status, before.stage_reached, before.outcome, before.satisfied)
     clock.advance(days=challenge.partnership.retention_days + 1)

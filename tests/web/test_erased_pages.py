@@ -14,7 +14,7 @@ from tests.walk import Walk, at
 
 RESPOND = {"rationale": "The referral did not meet the threshold for a section 47 enquiry.",
            "response": "We will review the case with the school's DSL."}
-RESOLVED = {"discussion": "We agreed a strategy discussion will be held.", "decision": "resolved",
+RESOLVED = {"discussion": "We agreed a strategy discussion will be held.", "decision": "resolved", "satisfied": "yes",
             "reason": "A strategy discussion addresses the concern."}
 
 
