@@ -229,7 +229,7 @@ def import_staff(slug: str):
         try:
             if request.form.get("confirm") == "1":
                 rows = staff_import.import_staff(db.session, clock(), _actor(), found, text)
-                imported = sum(row.ok for row in rows)
+                imported = staff_import.people(rows)
             else:
                 rows = staff_import.read_rows(db.session, found, text)
         except Invalid as exc:

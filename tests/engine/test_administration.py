@@ -20,6 +20,8 @@ nurse-1,"A. Khan, Safeguarding Nurse",a.khan@trust.nhs.uk,Riverside NHS Trust,de
 pc-1,"B. Lee, Police Constable",b.lee@police.uk,Riverside Police,practitioner
 pc-1,"C. Lee, duplicate",c.lee@police.uk,Riverside Police,practitioner
 dr-2,"D. Okafor",not-an-email,Nowhere Agency,surgeon
+nurse-1,"A. Khan, Safeguarding Nurse",a.khan@trust.nhs.uk,Riverside NHS Trust,practitioner
+nurse-1,"A. Khan, Safeguarding Nurse",a.khan@trust.nhs.uk,Riverside NHS Trust,practitioner
 """
 
 
@@ -35,9 +37,12 @@ def test_a_partnership_set_up_from_nothing_with_staff_from_csv(session, clock):
     assert administered_partnerships(session, admin) == [partnership]
 
     preview = staff_import.read_rows(session, partnership, STAFF)
-    assert [row.ok for row in preview] == [True, True, False, False]
+    assert staff_import.people(preview) == 2
+    assert [row.ok for row in preview] == [True, True, False, False, True, False]
+    assert preview[4].another_role and preview[5].errors == [
+        "role: This role in this agency is on an earlier line already."]
     assert session.scalar(select(User).where(User.username == "nurse-1")) is None  # a preview changes nothing
-    assert preview[2].errors == ["username: The username 'pc-1' is taken."]
+    assert preview[2].errors == ["username: The username 'pc-1' is on line 3 with another name or email."]
     assert preview[3].line == 5
     assert set(preview[3].errors) == {"email: Give an email address such as name@agency.gov.uk.",
                                       "agency: Riverside Safeguarding Partnership has no agency called "
@@ -45,11 +50,11 @@ def test_a_partnership_set_up_from_nothing_with_staff_from_csv(session, clock):
                                       "role: Riverside Safeguarding Partnership has no role 'surgeon'."}
 
     rows = staff_import.import_staff(session, clock, admin, partnership, STAFF)
-    assert sum(row.ok for row in rows) == 2
+    assert staff_import.people(rows) == 2
     people = {u.username: u for u in people_of(session, partnership)}
     assert set(people) == {"riverside-admin", "nurse-1", "pc-1"}
-    assert [(m.agency.name, m.role) for m in people["nurse-1"].memberships] == [("Riverside NHS Trust",
-                                                                                 "designated_nurse")]
+    assert [(m.agency.name, m.role) for m in people["nurse-1"].memberships] == [
+        ("Riverside NHS Trust", "designated_nurse"), ("Riverside NHS Trust", "practitioner")]
     # Imported people have no password until they are given a one-time one (or their provider signs them in).
     with pytest.raises(Refused):
         signin.log_in(session, clock, "nurse-1", "", None)
@@ -61,7 +66,7 @@ def test_a_partnership_set_up_from_nothing_with_staff_from_csv(session, clock):
     assert kinds[:5] == ["partnership_created", "agency_added", "agency_added", "role_added", "role_added"]
     assert kinds[-2:] == ["staff_imported", "one_time_password_set"]
     imported = changes.history(session, partnership.id)[1]
-    assert imported.data == {"imported": 2, "refused": [4, 5]} and imported.actor_id == admin.id
+    assert imported.data == {"imported": 2, "refused": [4, 5, 7]} and imported.actor_id == admin.id
 
 
 def test_bad_input_is_refused_with_a_message_and_changes_nothing(session, clock, demo):
