@@ -59,6 +59,9 @@ class Partnership(Base):
     current_version_id: Mapped[int | None] = mapped_column(
         ForeignKey("procedure_versions.id", use_alter=True, name="fk_partnerships_current_version"), nullable=True
     )
+    # How to reach the partnership's Multi-Agency Safeguarding Hub (telephone, hours, out of hours): shown beside
+    # the MASH advice wherever a child or adult is at significant risk of harm now.
+    mash_contact: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     agencies: Mapped[list[Agency]] = relationship(back_populates="partnership", order_by="Agency.name")
 
@@ -232,6 +235,10 @@ class Challenge(Base):
     subject_reference: Mapped[str] = mapped_column(String(80))
     area: Mapped[str] = mapped_column(String(60))
     summary: Mapped[str] = mapped_column(Text)
+    # Risk, as the referrer stated it when raising: kept on the row so every list can show, filter and sort by it
+    # without reading the history. cp_or_lac: neither, child_protection_plan or looked_after.
+    significant_risk: Mapped[bool] = mapped_column(Boolean, default=False)
+    cp_or_lac: Mapped[str] = mapped_column(String(30), default="neither")
     status: Mapped[str] = mapped_column(String(20), default="open")
     outcome: Mapped[str | None] = mapped_column(String(40), nullable=True)
     current_stage: Mapped[int] = mapped_column(Integer, default=1)

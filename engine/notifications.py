@@ -15,7 +15,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from .clock import Clock
 from .models import Notification, User
@@ -122,6 +122,7 @@ def for_user(session: Session, user: User, limit: int = 200) -> list[Notificatio
     return list(
         session.scalars(
             select(Notification).where(Notification.user_id == user.id).order_by(Notification.id.desc()).limit(limit)
+            .options(selectinload(Notification.challenge))  # each notice shows its case's risk
         )
     )
 

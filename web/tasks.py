@@ -5,13 +5,14 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from engine.cases.raising import MASH_ADVICE
 from engine.cases.tasks import agency_choices, claim_task, complete_task
 from engine.errors import Conflict, Invalid
-from engine.queries import access
+from engine.queries import access, documents
 from engine.queries.cases import read_task, task_for
-from engine.queries.records import raised_answers, stage_records
+from engine.queries.records import stage_records
 
-from . import formrender
+from . import formrender, listing
 from .auth import caller
 from .database import clock, db
 
@@ -27,13 +28,25 @@ def index():
 @bp.route("/tasks")
 @login_required
 def my_tasks():
-    tasks = access.my_tasks(db.session, current_user)
-    return render_template("tasks.html", tasks=tasks, now=clock().now(), page_size=access.MY_TASKS_PAGE)
+    chosen, page, now = listing.filters(), listing.page(), clock().now()
+    found = access.my_tasks(db.session, current_user, limit=listing.PAGE_SIZE + 1, filters=chosen,
+                            offset=(page - 1) * listing.PAGE_SIZE, now=now)
+    return render_template("tasks.html", tasks=found[:listing.PAGE_SIZE], has_next=len(found) > listing.PAGE_SIZE,
+                           page=page, filters=chosen, now=now,
+                           **listing.form_context(access.procedures_of(db.session, current_user)))
+
+
+def _latest_answer(records, task):
+    """The last completed task of another lane than this one: what the person answering is answering."""
+    done = [r for stage in records for r in stage.tasks
+            if r.task.status == "completed" and r.task.lane != task.lane and r.answers]
+    return max(done, key=lambda r: r.task.completed_at) if done else None
 
 
 def _render_task(task, values=None, errors=None, message=None, status=200):
     challenge = task.challenge
     schema = challenge.procedure_version.forms[task.form]
+    records = stage_records(db.session, challenge)
     return render_template(
         "task.html",
         task=task,
@@ -43,8 +56,10 @@ def _render_task(task, values=None, errors=None, message=None, status=200):
             name: [(a.id, a.name) for a in agencies]
             for name, agencies in agency_choices(db.session, challenge, schema).items()
         }),
-        records=stage_records(db.session, challenge),
-        raised=raised_answers(db.session, challenge),
+        records=records,
+        latest=_latest_answer(records, task),
+        records_available=documents.available(challenge),
+        mash_advice=MASH_ADVICE,
         message=message,
         can_act=access.can_act_on(db.session, current_user, task),
         now=clock().now(),

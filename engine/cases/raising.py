@@ -114,7 +114,8 @@ def raise_challenge(session: Session, clock: Clock, user: User, answers: dict[st
             reference=f"pending-{uuid.uuid4()}", partnership_id=partnership.id, procedure_version_id=version.id,
             referrer_id=user.id, raising_agency_id=raising.id, receiving_agency_id=receiving.id,
             subject_reference=answers["subject_reference"].strip(), area=answers["area"], summary=answers["summary"],
-            status="open", current_stage=0, raised_at=moment, state=b"",
+            significant_risk=answers["significant_risk"], cp_or_lac=answers["cp_or_lac"], status="open",
+            current_stage=0, raised_at=moment, state=b"",
         )
         session.add(challenge)
         session.flush()

@@ -1,0 +1,48 @@
+"""everyday work: risk on the challenge row, the partnership's MASH contact
+
+Revision ID: c3a91e5f0b14
+Revises: 90fda7e5a775
+Create Date: 2026-12-01 21:00:00
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = 'c3a91e5f0b14'
+down_revision = '90fda7e5a775'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('challenges', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('significant_risk', sa.Boolean(), nullable=False, server_default=sa.false()))
+        batch_op.add_column(sa.Column('cp_or_lac', sa.String(length=30), nullable=False, server_default='neither'))
+    with op.batch_alter_table('partnerships', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('mash_contact', sa.Text(), nullable=True))
+
+    # Challenges raised before: their risk as the referrer stated it, from the event that raised each.
+    bind = op.get_bind()
+    events = sa.table('events', sa.column('challenge_id', sa.Integer), sa.column('kind', sa.String),
+                      sa.column('data', sa.JSON))
+    challenges = sa.table('challenges', sa.column('id', sa.Integer), sa.column('significant_risk', sa.Boolean),
+                          sa.column('cp_or_lac', sa.String))
+    for challenge_id, data in bind.execute(sa.select(events.c.challenge_id, events.c.data)
+                                           .where(events.c.kind == 'challenge_raised')).all():
+        data = data or {}
+        bind.execute(challenges.update().where(challenges.c.id == challenge_id).values(
+            significant_risk=bool(data.get('significant_risk')), cp_or_lac=data.get('cp_or_lac') or 'neither'))
+
+    with op.batch_alter_table('challenges', schema=None) as batch_op:
+        batch_op.alter_column('significant_risk', server_default=None)
+        batch_op.alter_column('cp_or_lac', server_default=None)
+
+
+def downgrade():
+    with op.batch_alter_table('partnerships', schema=None) as batch_op:
+        batch_op.drop_column('mash_contact')
+    with op.batch_alter_table('challenges', schema=None) as batch_op:
+        batch_op.drop_column('cp_or_lac')
+        batch_op.drop_column('significant_risk')
