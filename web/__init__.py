@@ -61,6 +61,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config["SQLALCHEMY_DATABASE_URI"])
 
     from . import account, api, audit, auth, challenges, cli, database, notifications, records, tasks, texts, views
+    from .supervision import bp as supervision_bp
 
     security.init_app(app)
     database.init_app(app)
@@ -76,5 +77,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(records.bp)
     app.register_blueprint(audit.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(supervision_bp)
     auth.csrf.exempt(api.bp)
     return app

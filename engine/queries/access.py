@@ -40,10 +40,25 @@ def can_act_on(session: Session, user: User, task: Task) -> bool:
 SEE_EVERY_CASE = ("business_unit", "auditor")
 
 
+# The managers who supervise their agency's challenges (line managers, who are also the designated safeguarding
+# leads, senior managers and heads of service): they see every challenge their agency raised or received, and
+# may reassign its open tasks.
+SUPERVISING_ROLES = ("line_manager", "senior_manager", "head_of_service")
+
+
+def supervises(user_id: int) -> ColumnElement[bool]:
+    """True for challenges raised or received by an agency where the user holds a supervising role."""
+    return exists().where(
+        Membership.user_id == user_id,
+        Membership.role.in_(SUPERVISING_ROLES),
+        Membership.agency_id.in_((Challenge.raising_agency_id, Challenge.receiving_agency_id)),
+    )
+
+
 def sees_challenge(user_id: int) -> ColumnElement[bool]:
     """True for challenges the user raised, or in which they hold, held, claimed or completed a task, or about
-    which the procedure notified them; and, for the partnership's business unit and auditors, every challenge
-    of its partnership."""
+    which the procedure notified them; for a manager of the raising or receiving agency; and, for the
+    partnership's business unit and auditors, every challenge of its partnership."""
     touched = exists().where(
         Task.challenge_id == Challenge.id,
         or_(holds_lane(user_id), Task.claimed_by_id == user_id, Task.completed_by_id == user_id),
@@ -57,7 +72,7 @@ def sees_challenge(user_id: int) -> ColumnElement[bool]:
     )
     # Whoever the procedure told about the case (an Independent Reviewing Officer, say) may open it.
     told = exists().where(Notification.challenge_id == Challenge.id, Notification.user_id == user_id)
-    return or_(Challenge.referrer_id == user_id, touched, business_unit, told)
+    return or_(Challenge.referrer_id == user_id, touched, business_unit, told, supervises(user_id))
 
 
 def can_view(session: Session, user: User, challenge_id: int) -> bool:

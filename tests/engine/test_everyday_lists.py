@@ -109,3 +109,40 @@ def test_filters_read_from_a_query_string_ignore_what_is_not_a_choice():
     assert parsed.query_args() == {"stage": "2", "overdue": "1", "risk": "significant", "sort": "risk"}
     assert TaskFilters.parse({"stage": "99999999999"}).stage is None
     assert not TaskFilters.parse({}).any_set
+
+
+# --- supervision: my agency's cases -------------------------------------------------------------------------------
+
+def test_managers_of_the_raising_and_receiving_agencies_see_the_challenge_and_others_do_not(session, user, three):
+    plain = three[0]
+    for manager in ("csc-head", "csc-manager", "police-head", "police-manager"):
+        assert access.can_view(session, user(manager), plain.id), manager
+    for outsider in ("health-head", "health-manager", "school-manager", "health-practitioner"):
+        assert not access.can_view(session, user(outsider), plain.id), outsider
+
+
+def test_my_agency_cases_lists_each_open_challenge_with_stage_deadline_and_holder(session, clock, user, three):
+    from engine.queries.supervision import agency_cases, is_supervisor
+
+    plain, cp, risk = three
+    officer = user("police-practitioner")
+    [cp_task] = [line for line in access.my_tasks(session, officer) if line.challenge_id == cp.id]
+    claim_task(session, clock, officer, cp_task.id)
+
+    assert not is_supervisor(session, user("csc-practitioner"))
+    cases = agency_cases(session, user("csc-head"))
+    assert [c.subject_reference for c in cases] == ["CH-PLAIN", "CH-CP", "CH-RISK"]
+    assert {c.our_side for c in cases} == {"raising"}
+    assert [c.stage for c in cases] == [1, 1, 1]
+    assert cases[0].due_at == datetime(2026, 12, 15, 17, tzinfo=UTC)
+    by_case = {c.subject_reference: c for c in cases}
+    assert [t.claimed_by for t in by_case["CH-CP"].tasks] == ["Practitioner, Durham Constabulary"]
+    assert [(t.claimed_by, t.agency_name) for t in by_case["CH-PLAIN"].tasks] == [(None, "Durham Constabulary")]
+
+    police_side = agency_cases(session, user("police-manager"), TaskFilters(sort="risk"))
+    assert [c.subject_reference for c in police_side] == ["CH-RISK", "CH-CP", "CH-PLAIN"]
+    assert {c.our_side for c in police_side} == {"receiving"}
+    assert agency_cases(session, user("police-manager"), TaskFilters(side="raising")) == []
+    assert [c.subject_reference for c in agency_cases(session, user("police-manager"),
+                                                      TaskFilters(claimed="unclaimed"))] == ["CH-PLAIN", "CH-RISK"]
+    assert agency_cases(session, user("health-manager")) == []

@@ -408,17 +408,17 @@ def test_the_second_practitioner_can_claim_an_unclaimed_task(api, raised, second
     assert api("POST", f"/tasks/{tid}/claim", "police-practitioner").status_code == 409
 
 
-def test_the_wrong_role_in_the_receiving_agency_has_no_part_yet_and_sees_nothing(api, raised):
-    """police-manager works for Durham Constabulary (the receiving agency) but has no part in the case at
-    stage 1: like any other outsider they see nothing of it (404), and nothing changes."""
+def test_the_receiving_manager_follows_stage_1_but_the_task_is_another_roles(api, raised):
+    """police-manager supervises Durham Constabulary's challenges (the receiving agency): they may read this one,
+    but the stage 1 task is the practitioners' (403), and nothing changes."""
     tid = respond_task_id(raised)
     before = snapshot(api, raised["id"])
     r = api("POST", f"/tasks/{tid}/claim", "police-manager")
-    assert r.status_code == 404, r.json
-    assert r.json["error"] == "There is no such task."
+    assert r.status_code == 403, r.json
+    assert r.json["error"] == "This task belongs to another role or agency."
     r = api("POST", f"/tasks/{tid}/complete", "police-manager", json={"data": RESPOND})
-    assert r.status_code == 404
-    assert api("GET", f"/challenges/{raised['id']}", "police-manager").status_code == 404
+    assert r.status_code == 403
+    assert api("GET", f"/challenges/{raised['id']}", "police-manager").status_code == 200
     assert snapshot(api, raised["id"]) == before
 
 

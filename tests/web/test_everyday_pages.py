@@ -60,3 +60,29 @@ def test_my_tasks_filters_by_risk_sorts_by_risk_and_pages(raise_via_api, police,
     assert len(rows(only)) == 1 and "at-risk" in rows(only)[0]
     assert "No open tasks match these filters." in text(officer.get("/tasks?side=raising"))
     assert officer.get("/tasks?page=notanumber&stage=x&risk=bogus").status_code == 200
+
+
+def test_a_manager_lists_their_agency_cases_and_a_practitioner_may_not(raise_via_api, police, as_user, in_db):
+    from engine.models import AccessLog
+
+    first = raise_via_api(police.id, subject_reference="CH-ONE")
+    raise_via_api(police.id, subject_reference="CH-TWO", significant_risk=True)
+    head = as_user("csc-head")
+    assert "My agency's cases" in text(head.get("/tasks"))  # in the navigation
+    page = head.get("/agency-cases")
+    assert page.status_code == 200
+    body = text(page)
+    assert re.findall(r'data-challenge-id="(\d+)"', body)[0] == str(first["id"])
+    assert "CH-ONE" in body and "CH-TWO" in body
+    holders = re.sub(r"<[^>]+>", "", body)
+    assert "Stage 1: respond to the challenge: Receiving practitioner, Durham Constabulary (not claimed)" in holders
+    only = text(head.get("/agency-cases?risk=significant"))
+    assert "CH-TWO" in only and "CH-ONE" not in only
+    assert head.get(f"/challenges/{first['id']}").status_code == 200  # no longer "not found"
+    logged = in_db(lambda s: s.query(AccessLog).filter_by(what="agency cases").count())
+    assert logged == 2
+
+    practitioner = as_user("csc-practitioner")
+    assert "My agency's cases" not in text(practitioner.get("/tasks"))
+    assert practitioner.get("/agency-cases").status_code == 403
+    assert as_user("health-manager").get(f"/challenges/{first['id']}").status_code == 404
