@@ -134,6 +134,21 @@ class StepFailed(Event):
     keys = {"error": "why", "task_id": "the task being completed", "title": "its title"}
 
 
+class TaskReleased(Event):
+    """A claim was given up (by its holder, or for someone absent or leaving): the task is back for its lane."""
+
+    name, label = "task_released", "Claim released"
+    keys = {"title": "the task", "from": "who had claimed it", "reason": "why, when not by the holder"}
+
+
+class TaskReassigned(Event):
+    """A manager gave an open task to another holder of its role, with a reason."""
+
+    name, label = "task_reassigned", "Task reassigned"
+    keys = {"title": "the task", "from": "who had claimed it, if anyone", "to": "who holds it now",
+            "reason": "why"}
+
+
 KINDS: dict[str, type[Event]] = {kind.name: kind for kind in Event.__subclasses__()}
 
 
@@ -145,7 +160,7 @@ def label(name: str) -> str:
 def describe(name: str, data: dict[str, Any]) -> str:
     """What a person reads after the label: the task, the stage, the subject."""
     if name in ("task_opened", "task_claimed", "task_completed", "task_lapsed", "task_withdrawn", "task_cancelled",
-                "deadline_missed", "step_failed"):
+                "deadline_missed", "step_failed", "task_released", "task_reassigned"):
         return data.get("title", "")
     if name == "stage_entered":
         return str(data.get("stage", ""))

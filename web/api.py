@@ -7,13 +7,15 @@ from datetime import datetime
 from functools import wraps
 
 from flask import Blueprint, current_app, g, jsonify, request
+from sqlalchemy import select
 
 from engine import tokens
 from engine.access_log import Caller
+from engine.cases.claims import reassign_task, release_task
 from engine.cases.raising import raise_challenge
 from engine.cases.tasks import claim_task, complete_task
 from engine.errors import Conflict, Forbidden, Invalid, NotFound, Refused, StepFailed
-from engine.models import Challenge, Event, Task
+from engine.models import Challenge, Event, Task, User
 from engine.queries import access
 from engine.queries.cases import list_challenges, read_challenge, read_task
 from engine.queries.records import history
@@ -278,6 +280,26 @@ def task(task_id: int):
 @token_required
 def claim(task_id: int):
     return jsonify(task_json(claim_task(db.session, clock(), g.user, task_id)))
+
+
+@bp.post("/tasks/<int:task_id>/release")
+@token_required
+def release(task_id: int):
+    return jsonify(task_json(release_task(db.session, clock(), g.user, task_id)))
+
+
+@bp.post("/tasks/<int:task_id>/reassign")
+@token_required
+def reassign(task_id: int):
+    body = _json_body()
+    to = body.get("to")
+    target = db.session.scalar(select(User.id).where(User.username == to)) if isinstance(to, str) else None
+    try:
+        task = reassign_task(db.session, clock(), g.user, task_id, target, body.get("reason"))
+    except Invalid as exc:
+        errors = {("to" if name == "to_user_id" else name): message for name, message in exc.errors.items()}
+        raise Invalid(errors, str(exc)) from None
+    return jsonify(task_json(task))
 
 
 @bp.post("/tasks/<int:task_id>/complete")

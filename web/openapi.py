@@ -89,6 +89,23 @@ OPENAPI = {
                      "responses": {"200": _ok("The claimed task", "Task"), "401": UNAUTHORIZED,
                                    "403": FORBIDDEN, "404": NOT_FOUND, "409": CONFLICT}},
         },
+        "/tasks/{id}/release": {
+            "post": {"summary": "Give up my claim of a task: it goes back to everyone holding its lane's role",
+                     "parameters": [ID],
+                     "responses": {"200": _ok("The task, unclaimed", "Task"), "401": UNAUTHORIZED,
+                                   "403": FORBIDDEN, "404": NOT_FOUND, "409": CONFLICT}},
+        },
+        "/tasks/{id}/reassign": {
+            "post": {"summary": "As a manager of the task's agency (the business unit, for the partnership's own "
+                                "lanes), give an open task to another holder of its role, with a reason; both are "
+                                "told", "parameters": [ID],
+                     "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                         "type": "object", "required": ["to", "reason"], "properties": {
+                             "to": {"type": "string", "description": "The username of the new holder"},
+                             "reason": {"type": "string", "maxLength": 2000}}}}}},
+                     "responses": {"200": _ok("The task, now the new holder's", "Task"), "401": UNAUTHORIZED,
+                                   "403": FORBIDDEN, "404": NOT_FOUND, "409": CONFLICT, "422": INVALID}},
+        },
         "/tasks/{id}/complete": {
             "post": {"summary": "Complete a task with the answers to its form", "parameters": [ID],
                      "requestBody": {"required": True, "content": {"application/json": {"schema": {

@@ -1,10 +1,11 @@
-"""My tasks, a task's page, claiming and completing."""
+"""My tasks, a task's page, claiming, completing, releasing and reassigning."""
 
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from engine.cases.claims import holders_of, may_reassign, reassign_task, release_task
 from engine.cases.raising import MASH_ADVICE
 from engine.cases.tasks import agency_choices, claim_task, complete_task
 from engine.errors import Conflict, Invalid
@@ -43,7 +44,7 @@ def _latest_answer(records, task):
     return max(done, key=lambda r: r.task.completed_at) if done else None
 
 
-def _render_task(task, values=None, errors=None, message=None, status=200):
+def _render_task(task, values=None, errors=None, message=None, status=200, reassign=None):
     challenge = task.challenge
     schema = challenge.procedure_version.forms[task.form]
     records = stage_records(db.session, challenge)
@@ -62,6 +63,8 @@ def _render_task(task, values=None, errors=None, message=None, status=200):
         mash_advice=MASH_ADVICE,
         message=message,
         can_act=access.can_act_on(db.session, current_user, task),
+        reassign=reassign or ({"holders": holders_of(db.session, task)}
+                              if task.status == "open" and may_reassign(db.session, current_user, task) else None),
         now=clock().now(),
     ), status
 
@@ -93,4 +96,28 @@ def claim(task_id: int):
     task_for(db.session, current_user, task_id)
     claim_task(db.session, clock(), current_user, task_id)
     flash("The task is yours: nobody else can complete it now.")
+    return redirect(url_for("tasks.task_page", task_id=task_id))
+
+
+@bp.route("/tasks/<int:task_id>/release", methods=["POST"])
+@login_required
+def release(task_id: int):
+    task = release_task(db.session, clock(), current_user, task_id)
+    flash(f"You released {task.title}: anyone holding the role can claim it now.")
+    return redirect(url_for("tasks.task_page", task_id=task_id))
+
+
+@bp.route("/tasks/<int:task_id>/reassign", methods=["POST"])
+@login_required
+def reassign(task_id: int):
+    chosen = request.form.get("to_user_id", "")
+    try:
+        task = reassign_task(db.session, clock(), current_user, task_id, int(chosen) if chosen.isdigit() else None,
+                             request.form.get("reason", ""))
+    except Invalid as exc:
+        db.session.rollback()
+        task = task_for(db.session, current_user, task_id)
+        return _render_task(task, message="The task was not reassigned.", status=422, reassign={
+            "holders": holders_of(db.session, task), "errors": exc.errors, "values": request.form})
+    flash(f"{task.title} is now {task.claimed_by.display_name}'s; both of you have been told.")
     return redirect(url_for("tasks.task_page", task_id=task_id))

@@ -86,3 +86,85 @@ def test_a_manager_lists_their_agency_cases_and_a_practitioner_may_not(raise_via
     assert "My agency's cases" not in text(practitioner.get("/tasks"))
     assert practitioner.get("/agency-cases").status_code == 403
     assert as_user("health-manager").get(f"/challenges/{first['id']}").status_code == 404
+
+
+def _open_task_id(challenge: dict) -> int:
+    [task] = [t for t in challenge["tasks"] if t["status"] == "open"]
+    return task["id"]
+
+
+def _second_practitioner(in_db, police):
+    from engine.accounts import create_user
+
+    def add(session):
+        made = create_user(session, "police-practitioner-2", "Second practitioner, Durham Constabulary",
+                           "police-practitioner-2@test.invalid", "demo-password", [(police.id, "practitioner")])
+        session.commit()
+        return made.id
+
+    return in_db(add)
+
+
+def test_a_claim_is_released_by_its_holder_and_a_manager_reassigns_it_telling_both(
+        raise_via_api, police, as_user, in_db):
+    second_id = _second_practitioner(in_db, police)
+    tid = _open_task_id(raise_via_api(police.id))
+    officer = as_user("police-practitioner")
+    assert officer.post(f"/tasks/{tid}/claim").status_code == 302
+    assert "Release it" in text(officer.get(f"/tasks/{tid}"))
+    assert officer.post(f"/tasks/{tid}/release").status_code == 302
+    assert "Nobody has claimed this task yet." in text(officer.get(f"/tasks/{tid}"))
+    assert officer.post(f"/tasks/{tid}/claim").status_code == 302
+
+    manager = as_user("police-manager")
+    page = text(manager.get(f"/tasks/{tid}"))
+    assert "Reassign this task" in page and "Second practitioner, Durham Constabulary" in page
+    refused = manager.post(f"/tasks/{tid}/reassign", data={"to_user_id": str(second_id), "reason": ""})
+    assert refused.status_code == 422
+    assert "Say why the task is reassigned" in text(refused)
+    done = manager.post(f"/tasks/{tid}/reassign", data={"to_user_id": str(second_id), "reason": "On leave."})
+    assert done.status_code == 302
+    assert "both of you have been told" in text(manager.get(f"/tasks/{tid}"))
+
+    assert "task reassigned - Stage 1" in text(officer.get("/notifications"))
+    second = as_user("police-practitioner-2")
+    assert "task reassigned to you - Stage 1" in text(second.get("/notifications"))
+    assert "You have claimed this task." in text(second.get(f"/tasks/{tid}"))
+    assert "Reassign this task" not in text(officer.get(f"/tasks/{tid}"))  # practitioners do not reassign
+
+
+def test_release_and_reassign_through_the_api(client, token, raise_via_api, police, in_db):
+    _second_practitioner(in_db, police)
+    tid = _open_task_id(raise_via_api(police.id))
+
+    def call(path, username, body=None):
+        return client.post(f"/api/v1/tasks/{tid}/{path}", json=body,
+                           headers={"Authorization": f"Bearer {token(username)}"})
+
+    assert call("claim", "police-practitioner").status_code == 200
+    r = call("release", "police-practitioner")
+    assert r.status_code == 200 and r.json["claimed_by"] is None
+    assert call("release", "police-practitioner").status_code == 403  # not theirs now
+    r = call("reassign", "police-manager", {"to": "nobody", "reason": "x"})
+    assert r.status_code == 422 and set(r.json["errors"]) == {"to"}
+    r = call("reassign", "police-manager", {"to": "police-practitioner-2", "reason": "Covering."})
+    assert r.status_code == 200 and r.json["claimed_by"] == "police-practitioner-2"
+    assert call("reassign", "police-practitioner", {"to": "police-practitioner", "reason": "x"}).status_code == 403
+    assert call("reassign", "police-manager", {"to": "police-practitioner"}).status_code == 422
+    spec = client.get("/api/v1/openapi.json").json
+    assert "/tasks/{id}/release" in spec["paths"] and "/tasks/{id}/reassign" in spec["paths"]
+
+
+def test_a_stuck_claim_is_freed_by_a_command_without_touching_the_database(app, raise_via_api, police, as_user):
+    tid = _open_task_id(raise_via_api(police.id))
+    officer = as_user("police-practitioner")
+    assert officer.post(f"/tasks/{tid}/claim").status_code == 302
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["release-claims", "police-practitioner", "--reason", "off sick"])
+    assert result.exit_code == 0, result.output
+    assert "1 claim of police-practitioner released" in result.output
+    assert "Nobody has claimed this task yet." in text(officer.get(f"/tasks/{tid}"))
+    assert runner.invoke(args=["release-claims", "nobody", "--reason", "x"]).exit_code != 0
+    assert officer.post(f"/tasks/{tid}/claim").status_code == 302
+    result = runner.invoke(args=["deactivate-user", "police-practitioner"])
+    assert "police-practitioner deactivated; 1 claim released" in result.output
