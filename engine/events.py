@@ -110,7 +110,8 @@ class Notified(Event):
     """The procedure told people something (their notifications and email)."""
 
     name, label = "notified", "Notification sent"
-    keys = {"subject": "the subject", "to": "the diagram's recipients", "recipients": "how many people"}
+    keys = {"subject": "the subject", "to": "the diagram's recipients", "recipients": "how many people",
+            "withheld": "why nobody was told, when a reminder caught up after downtime came after its deadline"}
 
 
 class ChallengeClosed(Event):
