@@ -75,6 +75,8 @@ def test_a_school_challenge_walks_all_four_stages_over_christmas_and_new_year(wa
     assert walk.notes() == {
         ("dudley-police-manager", f"{ref}: new task - Stage 2: line manager / safeguarding lead responds"),
         ("dudley-school-practitioner", f"{ref}: now at stage 2"),
+        # The raising line manager / safeguarding lead is involved from the start of stage 2.
+        ("dudley-school-manager", f"{ref}: stage 2 has started, and you are involved"),
     }
     # Reminder two working days before day 9: Thu 31 Dec is one, Wed 30 Dec is two.
     assert walk.fire(at(2026, 12, 30, 16, 59)) == 0

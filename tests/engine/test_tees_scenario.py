@@ -75,6 +75,8 @@ def test_a_child_protection_plan_challenge_walks_all_four_stages_and_tiers(walk)
         ("tees-iro", iro),
         ("tees-police-manager", f"{ref}: new task - Stage 2: line manager responds"),
         ("tees-csc-practitioner", f"{ref}: now at stage 2"),
+        # The raising line manager is involved from the start of stage 2.
+        ("tees-csc-manager", f"{ref}: stage 2 has started, and you are involved"),
     }
     assert "escalated to the line managers of Stockton-on-Tees Children's Services and Cleveland Police" in (
         walk.body("tees-iro", iro))

@@ -586,12 +586,20 @@ def test_escalating_at_stage_1_moves_to_stage_2(api, raised):
     challenge = api("GET", f"/challenges/{cid}", "csc-practitioner").json
     assert challenge["current_stage"] == 2
     open_tasks = [t for t in challenge["tasks"] if t["status"] == "open"]
-    assert [(t["title"], t["lane"]) for t in open_tasks] == [("Stage 2: respond to the challenge",
-                                                              "Receiving line manager")]
+    # Stage 2 starts with the raising line manager reviewing whether the concern is justified.
+    assert [(t["title"], t["lane"]) for t in open_tasks] == [("Stage 2: review whether the concern is justified",
+                                                              "Raising line manager")]
     # Three working days from Friday 18 December 2026: Monday 21, Tuesday 22, Wednesday 23 December, 17:00.
     assert open_tasks[0]["due_at"] == "2026-12-23T17:00:00Z"
-    # The receiving line manager now holds a task of the challenge, so sees it.
-    assert [t["id"] for t in api("GET", "/tasks", "police-manager").json["tasks"]] == [open_tasks[0]["id"]]
+    assert [t["id"] for t in api("GET", "/tasks", "csc-manager").json["tasks"]] == [open_tasks[0]["id"]]
+    r = api("POST", f"/tasks/{open_tasks[0]['id']}/complete", "csc-manager",
+            json={"data": {"justified": True, "review": "The concern stands."}})
+    assert r.status_code == 200, r.json
+    [respond] = [t for t in api("GET", f"/challenges/{cid}", "csc-practitioner").json["tasks"]
+                 if t["status"] == "open"]
+    assert (respond["title"], respond["lane"]) == ("Stage 2: respond to the challenge", "Receiving line manager")
+    # The receiving line manager now holds a task of the challenge.
+    assert [t["id"] for t in api("GET", "/tasks", "police-manager").json["tasks"]] == [respond["id"]]
     assert api("GET", f"/challenges/{cid}", "police-manager").status_code == 200
 
 
