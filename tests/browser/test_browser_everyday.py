@@ -82,6 +82,8 @@ def test_risk_first_at_desktop_and_phone_width_then_a_manager_reassigns_a_claim(
         page.get_by_label("Give it to").select_option(label="Second practitioner, Durham Constabulary")
         page.get_by_role("button", name="Reassign").click()  # no reason: refused, with a message
         assert page.locator("#reassign-reason-error").is_visible()
+        # Focus moves to the summary of what needs correcting, so a screen reader or keyboard starts there.
+        assert page.evaluate("document.activeElement.id") == "reassign-errors"
         check_page(page, "a refused reassignment")
         page.get_by_label("Give it to").select_option(label="Second practitioner, Durham Constabulary")
         page.get_by_label("Why").fill("On leave from tomorrow.")
