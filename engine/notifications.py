@@ -15,7 +15,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from .clock import Clock
 from .models import Notification, User
@@ -116,15 +116,6 @@ def _failed(row: Notification, now, error: str) -> None:
         row.next_attempt_at = None
     else:
         row.next_attempt_at = now + timedelta(seconds=30 * 2 ** (row.attempts - 1))
-
-
-def for_user(session: Session, user: User, limit: int = 200) -> list[Notification]:
-    return list(
-        session.scalars(
-            select(Notification).where(Notification.user_id == user.id).order_by(Notification.id.desc()).limit(limit)
-            .options(selectinload(Notification.challenge))  # each notice shows its case's risk
-        )
-    )
 
 
 def unread_count(session: Session, user: User) -> int:

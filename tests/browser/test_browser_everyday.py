@@ -101,5 +101,8 @@ def test_risk_first_at_desktop_and_phone_width_then_a_manager_reassigns_a_claim(
             log_in(page, base, username)
             page.get_by_role("link", name="Notifications").click()
             assert subject in page.content()
+            # Grouped by challenge: the reassigned case's group first, marked at risk.
+            first = page.locator(".notice-group").first
+            assert "CH-AT-RISK" in first.inner_text() and "significant risk" in first.inner_text().lower()
             check_page(page, f"{username}'s notifications")
             log_out(page)
