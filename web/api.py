@@ -12,7 +12,7 @@ from sqlalchemy import select
 from engine import tokens
 from engine.access_log import Caller
 from engine.cases.claims import reassign_task, release_task
-from engine.cases.raising import raise_challenge
+from engine.cases.raising import raise_challenge, raising_agencies, receiving_agencies
 from engine.cases.tasks import claim_task, complete_task
 from engine.errors import Conflict, Forbidden, Invalid, NotFound, Refused, StepFailed
 from engine.models import Challenge, Event, Task, User
@@ -261,6 +261,24 @@ def challenge(challenge_id: int):
 def challenge_events(challenge_id: int):
     challenge = read_challenge(db.session, clock(), caller(), challenge_id, "api events")
     return jsonify({"events": [event_json(e) for e in history(db.session, challenge)]})
+
+
+@bp.get("/agencies")
+@token_required
+def agencies():
+    """The agencies the caller raises from and, for each of their partnerships, those they can raise against."""
+    mine = raising_agencies(db.session, g.user)
+    partnerships = {agency.partnership_id: agency.partnership for agency in mine}
+    # One's own agency is no agency to challenge, unless one raises from another agency of the partnership too.
+    only = {pid: [a.id for a in mine if a.partnership_id == pid] for pid in partnerships}
+    return jsonify({
+        "raising_agencies": [{"id": a.id, "name": a.name, "kind": a.kind, "partnership": a.partnership.slug}
+                             for a in mine],
+        "receiving_agencies": [{"id": a.id, "name": a.name, "kind": a.kind, "partnership": partnership.slug}
+                               for partnership_id, partnership in partnerships.items()
+                               for a in receiving_agencies(db.session, partnership_id)
+                               if only[partnership_id] != [a.id]],
+    })
 
 
 @bp.get("/tasks")

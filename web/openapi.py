@@ -73,6 +73,16 @@ OPENAPI = {
                             "type": "array", "items": {"$ref": "#/components/schemas/Event"}}}}}}},
                         "401": UNAUTHORIZED, "404": NOT_FOUND}},
         },
+        "/agencies": {
+            "get": {"summary": "The agencies I raise challenges from, and the agencies of their partnerships I can "
+                               "raise a challenge against (with the ids `receiving_agency_id` takes; not my own)",
+                    "responses": {"200": {"description": "Agencies", "content": {"application/json": {"schema": {
+                        "type": "object", "properties": {
+                            "raising_agencies": {"type": "array", "items": {"$ref": "#/components/schemas/Agency"}},
+                            "receiving_agencies": {"type": "array",
+                                                   "items": {"$ref": "#/components/schemas/Agency"}}}}}}},
+                        "401": UNAUTHORIZED}},
+        },
         "/tasks": {
             "get": {"summary": "My tasks: the 100 soonest open tasks I can claim or have claimed, soonest first",
                     "responses": {"200": {"description": "Tasks", "content": {"application/json": {"schema": {
@@ -123,6 +133,9 @@ OPENAPI = {
     "components": {
         "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         "schemas": {
+            "Agency": {"type": "object", "required": ["id", "name", "kind", "partnership"], "properties": {
+                "id": {"type": "integer"}, "name": {"type": "string"}, "kind": {"type": "string"},
+                "partnership": {"type": "string", "description": "the partnership's slug"}}},
             "Error": {"type": "object", "required": ["error"], "properties": {
                 "error": {"type": "string"},
                 "errors": {"type": "object", "additionalProperties": {"type": "string"}}}},

@@ -168,3 +168,14 @@ def test_a_stuck_claim_is_freed_by_a_command_without_touching_the_database(app, 
     assert officer.post(f"/tasks/{tid}/claim").status_code == 302
     result = runner.invoke(args=["deactivate-user", "police-practitioner"])
     assert "police-practitioner deactivated; 1 claim released" in result.output
+
+
+def test_the_api_lists_the_agencies_one_can_raise_against_with_their_ids(client, token, police):
+    r = client.get("/api/v1/agencies", headers={"Authorization": f"Bearer {token('csc-practitioner')}"})
+    assert r.status_code == 200
+    assert [a["name"] for a in r.json["raising_agencies"]] == ["Darlington Children's Social Care"]
+    names = {a["name"]: a["id"] for a in r.json["receiving_agencies"]}
+    assert names["Durham Constabulary"] == police.id
+    assert "Darlington Children's Social Care" not in names and "DSP Business Unit" not in names
+    assert {a["partnership"] for a in r.json["receiving_agencies"]} == {"darlington"}
+    assert client.get("/api/v1/agencies").status_code == 401
