@@ -455,3 +455,18 @@ def _no_bulk_changes_to_events(state) -> None:
         mapper.class_ is Event for mapper in getattr(state, "all_mappers", ())
     ):
         raise AppendOnlyViolation("events are append-only")
+
+
+class TaskDraft(Base):
+    """Answers to an open task saved without completing it (one draft a task, shared by its lane's holders, the
+    last to save it named); dropped when the task is completed."""
+
+    __tablename__ = "task_drafts"
+
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"), primary_key=True)
+    # The form's fields as typed, text only: what the form is drawn again from.
+    values: Mapped[dict] = mapped_column(JSON)
+    saved_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    saved_by: Mapped[User] = relationship()

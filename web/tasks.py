@@ -6,6 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from engine.cases.claims import holders_of, may_reassign, reassign_task, release_task
+from engine.cases.drafts import draft_of, save_draft
 from engine.cases.raising import MASH_ADVICE
 from engine.cases.tasks import agency_choices, claim_task, complete_task
 from engine.errors import Conflict, Invalid
@@ -48,6 +49,9 @@ def _render_task(task, values=None, errors=None, message=None, status=200, reass
     challenge = task.challenge
     schema = challenge.procedure_version.forms[task.form]
     records = stage_records(db.session, challenge)
+    draft = draft_of(db.session, task.id) if task.status == "open" else None
+    if values is None and draft is not None:
+        values = draft.values
     return render_template(
         "task.html",
         task=task,
@@ -58,6 +62,7 @@ def _render_task(task, values=None, errors=None, message=None, status=200, reass
             for name, agencies in agency_choices(db.session, challenge, schema).items()
         }),
         records=records,
+        draft=draft,
         latest=_latest_answer(records, task),
         records_available=documents.available(challenge),
         mash_advice=MASH_ADVICE,
@@ -75,6 +80,14 @@ def task_page(task_id: int):
     if request.method == "GET":
         return _render_task(read_task(db.session, clock(), caller(), task_id, "task page"))
     task = task_for(db.session, current_user, task_id)
+    if request.form.get("action") == "draft":
+        try:
+            save_draft(db.session, clock(), current_user, task_id, request.form)
+        except Invalid as exc:
+            db.session.rollback()
+            return _render_task(task, request.form, exc.errors, str(exc), 422)
+        flash("Draft saved: your answers are kept here until the task is completed.")
+        return redirect(url_for("tasks.task_page", task_id=task_id))
     schema = task.challenge.procedure_version.forms[task.form]
     answers = formrender.answers(schema, request.form)
     try:

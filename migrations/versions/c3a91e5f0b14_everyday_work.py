@@ -1,4 +1,4 @@
-"""everyday work: risk on the challenge row, the partnership's MASH contact
+"""everyday work: risk on the challenge row, the partnership's MASH contact, drafts of task answers
 
 Revision ID: c3a91e5f0b14
 Revises: 90fda7e5a775
@@ -7,6 +7,8 @@ Create Date: 2026-12-01 21:00:00
 """
 from alembic import op
 import sqlalchemy as sa
+
+import engine.models  # noqa: F401  (column types such as UTCDateTime)
 
 
 # revision identifiers, used by Alembic.
@@ -39,8 +41,19 @@ def upgrade():
         batch_op.alter_column('significant_risk', server_default=None)
         batch_op.alter_column('cp_or_lac', server_default=None)
 
+    op.create_table('task_drafts',
+    sa.Column('task_id', sa.Integer(), nullable=False),
+    sa.Column('values', sa.JSON(), nullable=False),
+    sa.Column('saved_by_id', sa.Integer(), nullable=False),
+    sa.Column('saved_at', engine.models.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['saved_by_id'], ['users.id'], ),
+    sa.ForeignKeyConstraint(['task_id'], ['tasks.id'], ),
+    sa.PrimaryKeyConstraint('task_id')
+    )
+
 
 def downgrade():
+    op.drop_table('task_drafts')
     with op.batch_alter_table('partnerships', schema=None) as batch_op:
         batch_op.drop_column('mash_contact')
     with op.batch_alter_table('challenges', schema=None) as batch_op:

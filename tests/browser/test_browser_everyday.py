@@ -61,6 +61,14 @@ def test_risk_first_at_desktop_and_phone_width_then_a_manager_reassigns_a_claim(
         page.get_by_role("button", name="Claim it").click()
         assert page.get_by_role("button", name="Release it").is_visible()
         check_page(page, "a claimed task")
+        # Half an answer, kept as a draft and there again on the next visit.
+        page.get_by_label("Rationale for the decision, action or inaction").fill("The threshold was applied as")
+        page.get_by_role("button", name="Save as draft").click()
+        page.reload()
+        assert page.get_by_label("Rationale for the decision, action or inaction").input_value() == (
+            "The threshold was applied as")
+        assert page.locator("#draft-note").is_visible()
+        check_page(page, "a task with a draft")
 
         phone = new_page(browser, viewport=PHONE)
         log_in(phone, base, "police-practitioner")

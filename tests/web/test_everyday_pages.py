@@ -179,3 +179,20 @@ def test_the_api_lists_the_agencies_one_can_raise_against_with_their_ids(client,
     assert "Darlington Children's Social Care" not in names and "DSP Business Unit" not in names
     assert {a["partnership"] for a in r.json["receiving_agencies"]} == {"darlington"}
     assert client.get("/api/v1/agencies").status_code == 401
+
+
+def test_a_draft_of_the_answers_is_kept_on_the_task_page_until_the_task_is_completed(raise_via_api, police,
+                                                                                     as_user):
+    tid = _open_task_id(raise_via_api(police.id))
+    officer = as_user("police-practitioner")
+    r = officer.post(f"/tasks/{tid}", data={"action": "draft", "rationale": "Half a thought"})
+    assert r.status_code == 302
+    page = text(officer.get(f"/tasks/{tid}"))
+    assert "Draft saved by Practitioner, Durham Constabulary" in page
+    assert "Half a thought" in page
+    # A draft need not be complete; submitting it is checked as ever.
+    refused = officer.post(f"/tasks/{tid}", data={"rationale": "Half a thought"})
+    assert refused.status_code == 422
+    done = officer.post(f"/tasks/{tid}", data={"rationale": "Whole.", "response": "We will review it."})
+    assert done.status_code == 302
+    assert "Draft saved" not in text(officer.get(f"/tasks/{tid}"))
