@@ -412,7 +412,7 @@ def test_concern_first_raised_in_the_future_is_refused(as_user, police, counts):
     # Today (in London) is allowed, and shown on the challenge.
     r = c.post("/challenges/new", data=form_data(raise_answers(police.id, concern_first_raised="2026-12-18")))
     assert r.status_code == 302
-    assert "<dt>Concern first raised</dt><dd>2026-12-18</dd>" in text(c.get(r.headers["Location"]))
+    assert "<dt>Concern first raised</dt><dd>Friday 18 December 2026</dd>" in text(c.get(r.headers["Location"]))
 
 
 # --- a task's page ----------------------------------------------------------------------------------------------
