@@ -16,4 +16,3 @@ def test_every_environment_setting_is_in_the_readme():
     assert settings >= {"DATABASE_URL", "SECRET_KEY", "SMTP_HOST"}
     missing = sorted(name for name in settings if f"`{name}`" not in readme)
     assert missing == []
-
