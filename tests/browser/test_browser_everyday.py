@@ -52,18 +52,20 @@ def test_risk_first_at_desktop_and_phone_width_then_a_manager_reassigns_a_claim(
         check_page(page, "My tasks with risk marked")
         page.get_by_label("Sort").select_option("risk")
         page.get_by_role("button", name="Show").click()
+        page.wait_for_url("**/tasks?*sort=risk*")
         assert "CH-AT-RISK" in page.locator("tbody tr").first.inner_text()
         check_page(page, "My tasks sorted by risk")
         page.locator("tr.at-risk").get_by_role("link").first.click()
-        assert page.locator("#mash-advice").is_visible()
+        page.locator("#mash-advice").wait_for()
         assert "01632 960001" in page.locator("#mash-advice").inner_text()
         check_page(page, "a task at significant risk")
         page.get_by_role("button", name="Claim it").click()
-        assert page.get_by_role("button", name="Release it").is_visible()
+        page.get_by_role("button", name="Release it").wait_for()
         check_page(page, "a claimed task")
         # Half an answer, kept as a draft and there again on the next visit.
         page.get_by_label("Rationale for the decision, action or inaction").fill("The threshold was applied as")
         page.get_by_role("button", name="Save as draft").click()
+        page.locator(".flash", has_text="Draft saved").wait_for()
         page.reload()
         assert page.get_by_label("Rationale for the decision, action or inaction").input_value() == (
             "The threshold was applied as")
@@ -76,27 +78,37 @@ def test_risk_first_at_desktop_and_phone_width_then_a_manager_reassigns_a_claim(
         assert phone.locator("tr.at-risk").is_visible()
         check_page(phone, "My tasks at 375 px")
         phone.locator("tr.at-risk").get_by_role("link").first.click()
+        phone.locator("#mash-advice").wait_for()
         _no_sideways_scroll(phone, "the task page")
         check_page(phone, "a task page at 375 px")
         log_out(phone)
 
+        # Raising about an adult, the Child Protection Plan / Looked After question goes away.
+        page.get_by_role("link", name="Raise a challenge").first.click()
+        page.locator("#field-cp_or_lac").wait_for()
+        page.get_by_role("radio", name="An adult").check()
+        assert not page.locator("#field-cp_or_lac").is_visible()
+        check_page(page, "the raise page about an adult")
+        page.get_by_role("radio", name="A child or young person").check()
+        assert page.locator("#field-cp_or_lac").is_visible()
         log_out(page)
         log_in(page, base, "police-manager")
         page.get_by_role("link", name="My agency's cases").click()
+        page.wait_for_url(f"{base}/agency-cases")
         assert page.locator("tr[data-challenge-id]").count() == 9
         assert "Practitioner, Durham Constabulary" in page.locator("tr.at-risk").inner_text()  # who holds it
         check_page(page, "my agency's cases")
         page.locator("tr.at-risk").get_by_role("link", name="Stage 1: respond to the challenge").click()
         page.get_by_label("Give it to").select_option(label="Second practitioner, Durham Constabulary")
         page.get_by_role("button", name="Reassign").click()  # no reason: refused, with a message
-        assert page.locator("#reassign-reason-error").is_visible()
+        page.locator("#reassign-reason-error").wait_for()
         # Focus moves to the summary of what needs correcting, so a screen reader or keyboard starts there.
         assert page.evaluate("document.activeElement.id") == "reassign-errors"
         check_page(page, "a refused reassignment")
         page.get_by_label("Give it to").select_option(label="Second practitioner, Durham Constabulary")
         page.get_by_label("Why").fill("On leave from tomorrow.")
         page.get_by_role("button", name="Reassign").click()
-        assert "both of you have been told" in page.content()
+        page.locator(".flash", has_text="both of you have been told").wait_for()
         phone = new_page(browser, viewport=PHONE)
         log_in(phone, base, "police-manager")
         phone.goto(f"{base}/agency-cases")
@@ -108,6 +120,7 @@ def test_risk_first_at_desktop_and_phone_width_then_a_manager_reassigns_a_claim(
                                   ("police-practitioner-2", "task reassigned to you - Stage 1")):
             log_in(page, base, username)
             page.get_by_role("link", name="Notifications").click()
+            page.wait_for_url(f"{base}/notifications")
             assert subject in page.content()
             # Grouped by challenge: the reassigned case's group first, marked at risk.
             first = page.locator(".notice-group").first

@@ -146,3 +146,21 @@ def test_my_agency_cases_lists_each_open_challenge_with_stage_deadline_and_holde
     assert [c.subject_reference for c in agency_cases(session, user("police-manager"),
                                                       TaskFilters(claimed="unclaimed"))] == ["CH-PLAIN", "CH-RISK"]
     assert agency_cases(session, user("health-manager")) == []
+
+
+def test_for_an_adult_the_child_protection_question_is_not_asked_and_cannot_be_answered(session, clock, user,
+                                                                                         police):
+    from engine.errors import Invalid
+
+    answers = raise_answers(police.id, subject_kind="adult")
+    del answers["cp_or_lac"]
+    adult = raise_challenge(session, clock, user("csc-practitioner"), answers)
+    assert adult.cp_or_lac == "neither"
+    with pytest.raises(Invalid) as refused:
+        raise_challenge(session, clock, user("csc-practitioner"),
+                        raise_answers(police.id, subject_kind="adult", cp_or_lac="looked_after"))
+    assert "applies to a child" in refused.value.errors["cp_or_lac"]
+    with pytest.raises(Invalid):  # for a child it is still asked
+        child = raise_answers(police.id, subject_kind="child")
+        del child["cp_or_lac"]
+        raise_challenge(session, clock, user("csc-practitioner"), child)
