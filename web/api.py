@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 from functools import wraps
 
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request, url_for
 from sqlalchemy import select
 
 from engine import tokens
@@ -18,6 +18,7 @@ from engine.errors import Conflict, Forbidden, Invalid, NotFound, Refused, StepF
 from engine.models import Challenge, Event, Task, User
 from engine.queries import access
 from engine.queries.cases import list_challenges, read_challenge, read_task
+from engine.queries.filters import TaskFilters
 from engine.queries.records import history
 from engine.text import UNSTORABLE_MESSAGE, unstorable_paths
 
@@ -281,11 +282,43 @@ def agencies():
     })
 
 
+def task_line_json(line, user) -> dict:
+    """A lean line of My tasks: what a list needs, and the link to the task (with its form) to act on it."""
+    return {
+        "id": line.id,
+        "url": url_for("api.task", task_id=line.id),
+        "challenge_id": line.challenge_id,
+        "challenge_reference": line.challenge_reference,
+        "subject_reference": line.subject_reference,
+        "title": line.title,
+        "stage": line.stage,
+        "lane": line.lane,
+        "role": line.role,
+        "side": line.side,
+        "agency": line.agency_name,
+        "raising_agency": line.raising_agency_name,
+        "receiving_agency": line.receiving_agency_name,
+        "significant_risk": line.significant_risk,
+        "cp_or_lac": line.cp_or_lac,
+        "status": "open",
+        "due_at": _time(line.due_at),
+        # My tasks holds only tasks nobody claimed and the caller's own claims.
+        "claimed_by": user.username if line.claimed_by_id is not None else None,
+    }
+
+
 @bp.get("/tasks")
 @token_required
 def my_tasks():
-    lines = access.my_tasks(db.session, g.user)
-    return jsonify({"tasks": [task_json(t) for t in access.tasks_by_id(db.session, [line.id for line in lines])]})
+    chosen = TaskFilters.parse(request.args)
+    page = request.args.get("page", "1")
+    page = int(page) if page.isdigit() and 0 < len(page) < 6 and int(page) > 0 else 1
+    lines = access.my_tasks(db.session, g.user, limit=access.MY_TASKS_PAGE + 1, filters=chosen,
+                            offset=(page - 1) * access.MY_TASKS_PAGE, now=clock().now())
+    body = {"tasks": [task_line_json(line, g.user) for line in lines[:access.MY_TASKS_PAGE]]}
+    if len(lines) > access.MY_TASKS_PAGE:
+        body["next"] = url_for("api.my_tasks", page=page + 1, **chosen.query_args())
+    return jsonify(body)
 
 
 @bp.get("/tasks/<int:task_id>")

@@ -84,10 +84,24 @@ OPENAPI = {
                         "401": UNAUTHORIZED}},
         },
         "/tasks": {
-            "get": {"summary": "My tasks: the 100 soonest open tasks I can claim or have claimed, soonest first",
+            "get": {"summary": "My tasks: open tasks I can claim or have claimed, soonest first (or highest risk "
+                               "first), 100 a page, as lean lines; each line's `url` reads the task with its form",
+                    "parameters": [
+                        {"name": name, "in": "query", "required": False, "schema": schema, "description": about}
+                        for name, schema, about in (
+                            ("procedure", {"type": "string"}, "a procedure's name (darlington, tees, ...)"),
+                            ("stage", {"type": "integer"}, "only tasks of this stage"),
+                            ("overdue", {"type": "string", "enum": ["1"]}, "only tasks past their deadline"),
+                            ("risk", {"type": "string", "enum": ["any", "significant", "cp_or_lac"]},
+                             "only cases at this risk"),
+                            ("claimed", {"type": "string", "enum": ["mine", "unclaimed"]}, "claimed by me, or not"),
+                            ("side", {"type": "string", "enum": ["raising", "receiving"]}, "my agency's side"),
+                            ("sort", {"type": "string", "enum": ["due", "risk"]}, "soonest deadline or highest risk"),
+                            ("page", {"type": "integer", "minimum": 1}, "the page (see `next`)"))],
                     "responses": {"200": {"description": "Tasks", "content": {"application/json": {"schema": {
-                        "type": "object", "properties": {"tasks": {
-                            "type": "array", "items": {"$ref": "#/components/schemas/Task"}}}}}}},
+                        "type": "object", "properties": {
+                            "tasks": {"type": "array", "items": {"$ref": "#/components/schemas/TaskLine"}},
+                            "next": {"type": "string", "description": "the next page, when there is one"}}}}}},
                         "401": UNAUTHORIZED}},
         },
         "/tasks/{id}": {
@@ -162,6 +176,18 @@ OPENAPI = {
                 "completed_at": {"type": ["string", "null"], "format": "date-time"},
                 "form": {"type": "object", "description": "The JSON Schema of the task's form"},
                 "data": {"type": ["object", "null"]}}},
+            "TaskLine": {"type": "object", "properties": {
+                "id": {"type": "integer"}, "url": {"type": "string", "description": "the task, with its form"},
+                "challenge_id": {"type": "integer"}, "challenge_reference": {"type": "string"},
+                "subject_reference": {"type": "string"}, "title": {"type": "string"}, "stage": {"type": "integer"},
+                "lane": {"type": "string"}, "role": {"type": "string"},
+                "side": {"type": "string", "enum": ["raising", "receiving", "partnership"]},
+                "agency": {"type": "string"}, "raising_agency": {"type": "string"},
+                "receiving_agency": {"type": "string"}, "significant_risk": {"type": "boolean"},
+                "cp_or_lac": {"type": "string", "enum": ["neither", "child_protection_plan", "looked_after"]},
+                "status": {"type": "string", "enum": ["open"]},
+                "due_at": {"type": ["string", "null"], "format": "date-time"},
+                "claimed_by": {"type": ["string", "null"]}}},
             "Event": {"type": "object", "properties": {
                 "id": {"type": "integer"}, "at": {"type": "string", "format": "date-time"},
                 "kind": {"type": "string"}, "actor": {"type": ["string", "null"]},

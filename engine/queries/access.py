@@ -84,8 +84,9 @@ def can_view(session: Session, user: User, challenge_id: int) -> bool:
 _RAISING, _RECEIVING = aliased(Agency), aliased(Agency)
 _TASK_LINE = (
     select(Task.id, Task.challenge_id, Task.bpmn_id, Task.title, Task.stage, Task.due_at, Task.claimed_by_id,
-           Task.side, Challenge.reference.label("challenge_reference"), Challenge.subject_reference,
-           Challenge.significant_risk, Challenge.cp_or_lac, Agency.name.label("agency_name"),
+           Task.side, Task.role, Task.lane, Challenge.reference.label("challenge_reference"),
+           Challenge.subject_reference, Challenge.significant_risk, Challenge.cp_or_lac,
+           Agency.name.label("agency_name"),
            _RAISING.name.label("raising_agency_name"), _RECEIVING.name.label("receiving_agency_name"))
     .select_from(Task)
     .join(Challenge, Challenge.id == Task.challenge_id)
@@ -102,7 +103,7 @@ def my_tasks(session: Session, user: User, limit: int = MY_TASKS_PAGE, filters: 
     significant risk first, then a Child Protection Plan or Looked After, each soonest first); `offset` rows
     skipped, then at most `limit`. One statement after the user's lanes: an index range scan per lane (role,
     agency), read in order and cut at offset + limit, so the cost follows the page, not the number of open
-    tasks. Each is a row: id, challenge_id, bpmn_id, title, stage, due_at, claimed_by_id, side,
+    tasks. Each is a row: id, challenge_id, bpmn_id, title, stage, due_at, claimed_by_id, side, role, lane,
     challenge_reference, subject_reference, significant_risk, cp_or_lac, agency_name, raising_agency_name and
     receiving_agency_name."""
     filters = filters or TaskFilters()

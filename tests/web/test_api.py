@@ -352,7 +352,12 @@ def test_my_tasks_lists_soonest_deadline_first(api, police, second_police_practi
     assert first["role"] == "practitioner"
     assert first["side"] == "receiving"
     assert first["status"] == "open"
-    assert set(first["form"]["required"]) == {"rationale", "response"}
+    assert "form" not in first  # lean lines: the task's own URL has its form
+    assert first["url"] == f"/api/v1/tasks/{first['id']}"
+    assert set(api("GET", first["url"].removeprefix("/api/v1"), "police-practitioner").json["form"]["required"]) \
+        == {"rationale", "response"}
+    assert api("GET", "/tasks?claimed=mine", "police-practitioner").json["tasks"][0]["challenge_reference"] == \
+        monday["reference"]
 
     # The colleague sees the one they claimed and the unclaimed ones, not the one claimed by police-practitioner.
     # Equal deadlines come in the order the tasks were opened.
