@@ -150,6 +150,13 @@ class TaskReassigned(Event):
             "reason": "why"}
 
 
+class NoteAdded(Event):
+    """Someone taking part in the challenge added a note to it (at any stage)."""
+
+    name, label = "note_added", "Note added"
+    keys = {"text": "the note", "by": "who wrote it"}
+
+
 KINDS: dict[str, type[Event]] = {kind.name: kind for kind in Event.__subclasses__()}
 
 

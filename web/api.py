@@ -12,6 +12,7 @@ from sqlalchemy import select
 from engine import tokens
 from engine.access_log import Caller
 from engine.cases.claims import reassign_task, release_task
+from engine.cases.notes import add_note
 from engine.cases.raising import raise_challenge, raising_agencies, receiving_agencies
 from engine.cases.tasks import claim_task, complete_task
 from engine.errors import Conflict, Forbidden, Invalid, NotFound, Refused, StepFailed
@@ -262,6 +263,13 @@ def challenge(challenge_id: int):
 def challenge_events(challenge_id: int):
     challenge = read_challenge(db.session, clock(), caller(), challenge_id, "api events")
     return jsonify({"events": [event_json(e) for e in history(db.session, challenge)]})
+
+
+@bp.post("/challenges/<int:challenge_id>/notes")
+@token_required
+def note(challenge_id: int):
+    add_note(db.session, clock(), g.user, challenge_id, _json_body().get("note"))
+    return jsonify({"added": True}), 201
 
 
 @bp.get("/agencies")

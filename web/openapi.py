@@ -73,6 +73,15 @@ OPENAPI = {
                             "type": "array", "items": {"$ref": "#/components/schemas/Event"}}}}}}},
                         "401": UNAUTHORIZED, "404": NOT_FOUND}},
         },
+        "/challenges/{id}/notes": {
+            "post": {"summary": "Add a note to a challenge I take part in (kept in its history; the referrer and "
+                                "whoever holds its open tasks are told)", "parameters": [ID],
+                     "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                         "type": "object", "required": ["note"], "properties": {
+                             "note": {"type": "string", "maxLength": 5000}}}}}},
+                     "responses": {"201": {"description": "The note was added"}, "401": UNAUTHORIZED,
+                                   "403": FORBIDDEN, "404": NOT_FOUND, "422": INVALID}},
+        },
         "/agencies": {
             "get": {"summary": "The agencies I raise challenges from, and the agencies of their partnerships I can "
                                "raise a challenge against (with the ids `receiving_agency_id` takes; not my own)",

@@ -22,7 +22,7 @@ from ..procedures.versions import version_of
 
 # What the history has that the procedure does not write (people's claims, refusals, the raising itself).
 _NOT_THE_PROCEDURES = {"challenge_raised", "task_claimed", "timer_failed", "step_failed", "challenge_closed",
-                       "task_released", "task_reassigned"}
+                       "task_released", "task_reassigned", "note_added"}
 
 
 @dataclass(frozen=True)

@@ -196,3 +196,20 @@ def test_a_draft_of_the_answers_is_kept_on_the_task_page_until_the_task_is_compl
     done = officer.post(f"/tasks/{tid}", data={"rationale": "Whole.", "response": "We will review it."})
     assert done.status_code == 302
     assert "Draft saved" not in text(officer.get(f"/tasks/{tid}"))
+
+
+def test_a_note_added_on_the_challenge_page_and_through_the_api(client, token, raise_via_api, police, as_user):
+    challenge = raise_via_api(police.id)
+    referrer = as_user("csc-practitioner")
+    assert referrer.post(f"/challenges/{challenge['id']}/notes", data={"note": "Spoke to the school."}).status_code \
+        == 302
+    page = text(referrer.get(f"/challenges/{challenge['id']}"))
+    assert "Note added: “Spoke to the school.”" in page
+    assert "Add a note" in page
+    assert "Add a note" not in text(as_user("dsp-auditor").get(f"/challenges/{challenge['id']}"))
+    r = client.post(f"/api/v1/challenges/{challenge['id']}/notes", json={"note": ""},
+                    headers={"Authorization": f"Bearer {token('police-practitioner')}"})
+    assert r.status_code == 422 and "note" in r.json["errors"]
+    r = client.post(f"/api/v1/challenges/{challenge['id']}/notes", json={"note": "Reviewing today."},
+                    headers={"Authorization": f"Bearer {token('police-practitioner')}"})
+    assert r.status_code == 201
