@@ -186,6 +186,7 @@ def load_demo(session: Session, clock: Clock) -> Partnership:
         for demo in DEMO_PARTNERSHIPS:
             _load(session, clock, demo)
         _add_administrators(session)
+        add_mash_contacts(session)
         work.commit()
         return partnership
 
@@ -227,6 +228,24 @@ def _add_administrators(session: Session) -> None:
         create_user(session, SYSTEM_ADMINISTRATOR, "System administrator", "system-admin@demo.invalid",
                     DEMO_PASSWORD).is_system_administrator = True
         session.flush()
+# Each demo partnership's MASH, as its task pages show it beside the MASH advice (numbers from Ofcom's range kept
+# for drama, so nobody rings a real service from the demo).
+DEMO_MASH_CONTACTS = {
+    "darlington": "Darlington Children's Initial Advice Team (MASH): 01632 960001, Monday to Thursday 08:30 to "
+                  "17:00, Friday to 16:30; out of hours, the Emergency Duty Team: 01632 960002",
+    "dudley": "Dudley MASH: 01632 960011 (children), 01632 960012 (adults); out of hours: 01632 960013",
+    "tees": "Stockton-on-Tees First Contact (MASH): 01632 960021; out of hours, the Emergency Duty Team: "
+            "01632 960022",
+    "stoke": "Stoke-on-Trent Children's Advice and Duty Service (MASH): 01632 960031; out of hours: 01632 960032",
+}
+
+
+def add_mash_contacts(session: Session) -> None:
+    """Give each demo partnership its MASH contact where it has none (an administrator's own is kept)."""
+    for partnership in session.scalars(select(Partnership).where(Partnership.slug.in_(DEMO_MASH_CONTACTS),
+                                                                 Partnership.mash_contact.is_(None))):
+        partnership.mash_contact = DEMO_MASH_CONTACTS[partnership.slug]
+    session.flush()
 
 
 def demo_logins() -> list[tuple[str, str]]:

@@ -110,7 +110,8 @@ class Notified(Event):
     """The procedure told people something (their notifications and email)."""
 
     name, label = "notified", "Notification sent"
-    keys = {"subject": "the subject", "to": "the diagram's recipients", "recipients": "how many people"}
+    keys = {"subject": "the subject", "to": "the diagram's recipients", "recipients": "how many people",
+            "withheld": "why nobody was told, when a reminder caught up after downtime came after its deadline"}
 
 
 class ChallengeClosed(Event):
@@ -135,11 +136,25 @@ class StepFailed(Event):
 
 
 class TaskReleased(Event):
-    """A task's claim was released because the person who claimed it left (their account was deactivated): the
-    holders of its lane can claim it again."""
+    """A claim was given up (by its holder, or for someone absent or leaving): the task is back for its lane."""
 
-    name, label = "task_released", "Claim released: the person who claimed it left"
-    keys = {"title": "the task", "released_from": "the username whose claim it was"}
+    name, label = "task_released", "Claim released"
+    keys = {"title": "the task", "from": "who had claimed it", "reason": "why, when not by the holder"}
+
+
+class TaskReassigned(Event):
+    """A manager gave an open task to another holder of its role, with a reason."""
+
+    name, label = "task_reassigned", "Task reassigned"
+    keys = {"title": "the task", "from": "who had claimed it, if anyone", "to": "who holds it now",
+            "reason": "why"}
+
+
+class NoteAdded(Event):
+    """Someone taking part in the challenge added a note to it (at any stage)."""
+
+    name, label = "note_added", "Note added"
+    keys = {"text": "the note", "by": "who wrote it"}
 
 
 class ContentErased(Event):
@@ -163,7 +178,7 @@ def label(name: str) -> str:
 def describe(name: str, data: dict[str, Any]) -> str:
     """What a person reads after the label: the task, the stage, the subject."""
     if name in ("task_opened", "task_claimed", "task_completed", "task_lapsed", "task_withdrawn", "task_cancelled",
-                "deadline_missed", "step_failed", "task_released"):
+                "deadline_missed", "step_failed", "task_released", "task_reassigned"):
         return data.get("title", "")
     if name == "stage_entered":
         return str(data.get("stage", ""))

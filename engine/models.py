@@ -60,6 +60,9 @@ class Partnership(Base):
     current_version_id: Mapped[int | None] = mapped_column(
         ForeignKey("procedure_versions.id", use_alter=True, name="fk_partnerships_current_version"), nullable=True
     )
+    # How to reach the partnership's Multi-Agency Safeguarding Hub (telephone, hours, out of hours): shown beside
+    # the MASH advice wherever a child or adult is at significant risk of harm now.
+    mash_contact: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     # Whether its people may sign in with a password kept by us (off when its identity provider signs them in).
     passwords_allowed: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
@@ -245,6 +248,10 @@ class Challenge(Base):
     subject_reference: Mapped[str] = mapped_column(String(80))
     area: Mapped[str] = mapped_column(String(60))
     summary: Mapped[str] = mapped_column(Text)
+    # Risk, as the referrer stated it when raising: kept on the row so every list can show, filter and sort by it
+    # without reading the history. cp_or_lac: neither, child_protection_plan or looked_after.
+    significant_risk: Mapped[bool] = mapped_column(Boolean, default=False)
+    cp_or_lac: Mapped[str] = mapped_column(String(30), default="neither")
     status: Mapped[str] = mapped_column(String(20), default="open")
     outcome: Mapped[str | None] = mapped_column(String(40), nullable=True)
     current_stage: Mapped[int] = mapped_column(Integer, default=1)
@@ -587,3 +594,18 @@ def _no_bulk_changes_to_events(state) -> None:
         mapper.class_ is Event for mapper in getattr(state, "all_mappers", ())
     ):
         raise AppendOnlyViolation("events are append-only")
+
+
+class TaskDraft(Base):
+    """Answers to an open task saved without completing it (one draft a task, shared by its lane's holders, the
+    last to save it named); dropped when the task is completed."""
+
+    __tablename__ = "task_drafts"
+
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"), primary_key=True)
+    # The form's fields as typed, text only: what the form is drawn again from.
+    values: Mapped[dict] = mapped_column(JSON)
+    saved_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    saved_by: Mapped[User] = relationship()

@@ -118,14 +118,6 @@ def _failed(row: Notification, now, error: str) -> None:
         row.next_attempt_at = now + timedelta(seconds=30 * 2 ** (row.attempts - 1))
 
 
-def for_user(session: Session, user: User, limit: int = 200) -> list[Notification]:
-    return list(
-        session.scalars(
-            select(Notification).where(Notification.user_id == user.id).order_by(Notification.id.desc()).limit(limit)
-        )
-    )
-
-
 def unread_count(session: Session, user: User) -> int:
     return session.scalar(
         select(func.count(Notification.id)).where(Notification.user_id == user.id, Notification.read_at.is_(None))

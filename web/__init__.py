@@ -75,6 +75,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         texts,
         views,
     )
+    from .supervision import bp as supervision_bp
 
     security.init_app(app)
     database.init_app(app)
@@ -97,5 +98,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(administration.bp)
     app.register_blueprint(oidc.bp)
     app.register_blueprint(subject_access.bp)
+    app.register_blueprint(supervision_bp)
     auth.csrf.exempt(api.bp)
     return app

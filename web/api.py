@@ -6,16 +6,20 @@ import json
 from datetime import datetime
 from functools import wraps
 
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request, url_for
+from sqlalchemy import select
 
 from engine import tokens
 from engine.access_log import Caller
-from engine.cases.raising import raise_challenge
+from engine.cases.claims import reassign_task, release_task
+from engine.cases.notes import add_note
+from engine.cases.raising import raise_challenge, raising_agencies, receiving_agencies
 from engine.cases.tasks import claim_task, complete_task
 from engine.errors import Conflict, Forbidden, Invalid, NotFound, Refused, StepFailed
-from engine.models import Challenge, Event, Task
+from engine.models import Challenge, Event, Task, User
 from engine.queries import access
 from engine.queries.cases import list_challenges, read_challenge, read_task
+from engine.queries.filters import TaskFilters
 from engine.queries.records import history
 from engine.text import UNSTORABLE_MESSAGE, unstorable_paths
 
@@ -261,11 +265,68 @@ def challenge_events(challenge_id: int):
     return jsonify({"events": [event_json(e) for e in history(db.session, challenge)]})
 
 
+@bp.post("/challenges/<int:challenge_id>/notes")
+@token_required
+def note(challenge_id: int):
+    add_note(db.session, clock(), g.user, challenge_id, _json_body().get("note"))
+    return jsonify({"added": True}), 201
+
+
+@bp.get("/agencies")
+@token_required
+def agencies():
+    """The agencies the caller raises from and, for each of their partnerships, those they can raise against."""
+    mine = raising_agencies(db.session, g.user)
+    partnerships = {agency.partnership_id: agency.partnership for agency in mine}
+    # One's own agency is no agency to challenge, unless one raises from another agency of the partnership too.
+    only = {pid: [a.id for a in mine if a.partnership_id == pid] for pid in partnerships}
+    return jsonify({
+        "raising_agencies": [{"id": a.id, "name": a.name, "kind": a.kind, "partnership": a.partnership.slug}
+                             for a in mine],
+        "receiving_agencies": [{"id": a.id, "name": a.name, "kind": a.kind, "partnership": partnership.slug}
+                               for partnership_id, partnership in partnerships.items()
+                               for a in receiving_agencies(db.session, partnership_id)
+                               if only[partnership_id] != [a.id]],
+    })
+
+
+def task_line_json(line, user) -> dict:
+    """A lean line of My tasks: what a list needs, and the link to the task (with its form) to act on it."""
+    return {
+        "id": line.id,
+        "url": url_for("api.task", task_id=line.id),
+        "challenge_id": line.challenge_id,
+        "challenge_reference": line.challenge_reference,
+        "subject_reference": line.subject_reference,
+        "title": line.title,
+        "stage": line.stage,
+        "lane": line.lane,
+        "role": line.role,
+        "side": line.side,
+        "agency": line.agency_name,
+        "raising_agency": line.raising_agency_name,
+        "receiving_agency": line.receiving_agency_name,
+        "significant_risk": line.significant_risk,
+        "cp_or_lac": line.cp_or_lac,
+        "status": "open",
+        "due_at": _time(line.due_at),
+        # My tasks holds only tasks nobody claimed and the caller's own claims.
+        "claimed_by": user.username if line.claimed_by_id is not None else None,
+    }
+
+
 @bp.get("/tasks")
 @token_required
 def my_tasks():
-    lines = access.my_tasks(db.session, g.user)
-    return jsonify({"tasks": [task_json(t) for t in access.tasks_by_id(db.session, [line.id for line in lines])]})
+    chosen = TaskFilters.parse(request.args)
+    page = request.args.get("page", "1")
+    page = int(page) if page.isdigit() and 0 < len(page) < 6 and int(page) > 0 else 1
+    lines = access.my_tasks(db.session, g.user, limit=access.MY_TASKS_PAGE + 1, filters=chosen,
+                            offset=(page - 1) * access.MY_TASKS_PAGE, now=clock().now())
+    body = {"tasks": [task_line_json(line, g.user) for line in lines[:access.MY_TASKS_PAGE]]}
+    if len(lines) > access.MY_TASKS_PAGE:
+        body["next"] = url_for("api.my_tasks", page=page + 1, **chosen.query_args())
+    return jsonify(body)
 
 
 @bp.get("/tasks/<int:task_id>")
@@ -278,6 +339,26 @@ def task(task_id: int):
 @token_required
 def claim(task_id: int):
     return jsonify(task_json(claim_task(db.session, clock(), g.user, task_id)))
+
+
+@bp.post("/tasks/<int:task_id>/release")
+@token_required
+def release(task_id: int):
+    return jsonify(task_json(release_task(db.session, clock(), g.user, task_id)))
+
+
+@bp.post("/tasks/<int:task_id>/reassign")
+@token_required
+def reassign(task_id: int):
+    body = _json_body()
+    to = body.get("to")
+    target = db.session.scalar(select(User.id).where(User.username == to)) if isinstance(to, str) else None
+    try:
+        task = reassign_task(db.session, clock(), g.user, task_id, target, body.get("reason"))
+    except Invalid as exc:
+        errors = {("to" if name == "to_user_id" else name): message for name, message in exc.errors.items()}
+        raise Invalid(errors, str(exc)) from None
+    return jsonify(task_json(task))
 
 
 @bp.post("/tasks/<int:task_id>/complete")

@@ -5,11 +5,13 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from engine.cases.notes import add_note
 from engine.cases.raising import MASH_ADVICE, raise_challenge, raising_agencies, receiving_agencies
 from engine.errors import Forbidden, Invalid
 from engine.procedures.files import raise_form
 from engine.procedures.versions import current_version
 from engine.queries import documents
+from engine.queries.access import is_auditor
 from engine.queries.cases import list_challenges, read_challenge
 from engine.queries.records import history, raised_answers, stage_records
 
@@ -76,5 +78,19 @@ def show(challenge_id: int):
         raised=raised_answers(db.session, challenge),
         mash_advice=MASH_ADVICE,
         records_available=documents.available(challenge),
+        may_note=not is_auditor(db.session, current_user),
         now=clock().now(),
     )
+
+
+@bp.route("/<int:challenge_id>/notes", methods=["POST"])
+@login_required
+def note(challenge_id: int):
+    try:
+        add_note(db.session, clock(), current_user, challenge_id, request.form.get("note", ""))
+    except Invalid as exc:
+        db.session.rollback()
+        flash(f"{exc} {exc.errors['note']}")
+        return redirect(url_for("challenges.show", challenge_id=challenge_id, _anchor="add-note"))
+    flash("Note added: it is in the history, and the referrer and whoever holds the open tasks are told.")
+    return redirect(url_for("challenges.show", challenge_id=challenge_id))

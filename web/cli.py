@@ -12,6 +12,7 @@ from sqlalchemy import select
 from werkzeug.serving import run_simple
 
 from engine import signin, tokens
+from engine.cases.claims import deactivate_user, release_claims_of
 from engine.cases.timers import fire_due_timers
 from engine.cases.worker import TimerWorker
 from engine.cases.writer import partnership_calendar
@@ -69,6 +70,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(list_tokens_command)
     app.cli.add_command(revoke_token_command)
     app.cli.add_command(reset_password_command)
+    app.cli.add_command(release_claims_command)
+    app.cli.add_command(deactivate_user_command)
     app.cli.add_command(deliver_mail)
     app.cli.add_command(timer_worker)
     app.cli.add_command(procedure)
@@ -227,6 +230,27 @@ def reset_password_command(username: str) -> None:
     session of theirs ends."""
     _user(username)
     click.echo(signin.reset_password(db.session, clock(), username, by="the reset-password command"))
+
+
+@click.command("release-claims")
+@with_appcontext
+@click.argument("username")
+@click.option("--reason", required=True, help="Why (an absence, say): recorded and told to the lanes' holders.")
+def release_claims_command(username: str, reason: str) -> None:
+    """Release every open task a user has claimed, so their colleagues can take them (an absence, say)."""
+    if not reason.strip():
+        raise click.ClickException("give a reason")
+    count = release_claims_of(db.session, clock(), _user(username), reason.strip()[:2000])
+    click.echo(f"{count} claim{'' if count == 1 else 's'} of {username} released")
+
+
+@click.command("deactivate-user")
+@with_appcontext
+@click.argument("username")
+def deactivate_user_command(username: str) -> None:
+    """Make an account inactive (its sessions and tokens stop working) and release its claims."""
+    count = deactivate_user(db.session, clock(), _user(username))
+    click.echo(f"{username} deactivated; {count} claim{'' if count == 1 else 's'} released")
 
 
 @click.command("deliver-mail")

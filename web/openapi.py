@@ -73,11 +73,44 @@ OPENAPI = {
                             "type": "array", "items": {"$ref": "#/components/schemas/Event"}}}}}}},
                         "401": UNAUTHORIZED, "404": NOT_FOUND}},
         },
+        "/challenges/{id}/notes": {
+            "post": {"summary": "Add a note to a challenge I take part in (kept in its history; the referrer and "
+                                "whoever holds its open tasks are told)", "parameters": [ID],
+                     "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                         "type": "object", "required": ["note"], "properties": {
+                             "note": {"type": "string", "maxLength": 5000}}}}}},
+                     "responses": {"201": {"description": "The note was added"}, "401": UNAUTHORIZED,
+                                   "403": FORBIDDEN, "404": NOT_FOUND, "422": INVALID}},
+        },
+        "/agencies": {
+            "get": {"summary": "The agencies I raise challenges from, and the agencies of their partnerships I can "
+                               "raise a challenge against (with the ids `receiving_agency_id` takes; not my own)",
+                    "responses": {"200": {"description": "Agencies", "content": {"application/json": {"schema": {
+                        "type": "object", "properties": {
+                            "raising_agencies": {"type": "array", "items": {"$ref": "#/components/schemas/Agency"}},
+                            "receiving_agencies": {"type": "array",
+                                                   "items": {"$ref": "#/components/schemas/Agency"}}}}}}},
+                        "401": UNAUTHORIZED}},
+        },
         "/tasks": {
-            "get": {"summary": "My tasks: the 100 soonest open tasks I can claim or have claimed, soonest first",
+            "get": {"summary": "My tasks: open tasks I can claim or have claimed, soonest first (or highest risk "
+                               "first), 100 a page, as lean lines; each line's `url` reads the task with its form",
+                    "parameters": [
+                        {"name": name, "in": "query", "required": False, "schema": schema, "description": about}
+                        for name, schema, about in (
+                            ("procedure", {"type": "string"}, "a procedure's name (darlington, tees, ...)"),
+                            ("stage", {"type": "integer"}, "only tasks of this stage"),
+                            ("overdue", {"type": "string", "enum": ["1"]}, "only tasks past their deadline"),
+                            ("risk", {"type": "string", "enum": ["any", "significant", "cp_or_lac"]},
+                             "only cases at this risk"),
+                            ("claimed", {"type": "string", "enum": ["mine", "unclaimed"]}, "claimed by me, or not"),
+                            ("side", {"type": "string", "enum": ["raising", "receiving"]}, "my agency's side"),
+                            ("sort", {"type": "string", "enum": ["due", "risk"]}, "soonest deadline or highest risk"),
+                            ("page", {"type": "integer", "minimum": 1}, "the page (see `next`)"))],
                     "responses": {"200": {"description": "Tasks", "content": {"application/json": {"schema": {
-                        "type": "object", "properties": {"tasks": {
-                            "type": "array", "items": {"$ref": "#/components/schemas/Task"}}}}}}},
+                        "type": "object", "properties": {
+                            "tasks": {"type": "array", "items": {"$ref": "#/components/schemas/TaskLine"}},
+                            "next": {"type": "string", "description": "the next page, when there is one"}}}}}},
                         "401": UNAUTHORIZED}},
         },
         "/tasks/{id}": {
@@ -88,6 +121,23 @@ OPENAPI = {
             "post": {"summary": "Claim a task", "parameters": [ID],
                      "responses": {"200": _ok("The claimed task", "Task"), "401": UNAUTHORIZED,
                                    "403": FORBIDDEN, "404": NOT_FOUND, "409": CONFLICT}},
+        },
+        "/tasks/{id}/release": {
+            "post": {"summary": "Give up my claim of a task: it goes back to everyone holding its lane's role",
+                     "parameters": [ID],
+                     "responses": {"200": _ok("The task, unclaimed", "Task"), "401": UNAUTHORIZED,
+                                   "403": FORBIDDEN, "404": NOT_FOUND, "409": CONFLICT}},
+        },
+        "/tasks/{id}/reassign": {
+            "post": {"summary": "As a manager of the task's agency (the business unit, for the partnership's own "
+                                "lanes), give an open task to another holder of its role, with a reason; both are "
+                                "told", "parameters": [ID],
+                     "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                         "type": "object", "required": ["to", "reason"], "properties": {
+                             "to": {"type": "string", "description": "The username of the new holder"},
+                             "reason": {"type": "string", "maxLength": 2000}}}}}},
+                     "responses": {"200": _ok("The task, now the new holder's", "Task"), "401": UNAUTHORIZED,
+                                   "403": FORBIDDEN, "404": NOT_FOUND, "409": CONFLICT, "422": INVALID}},
         },
         "/tasks/{id}/complete": {
             "post": {"summary": "Complete a task with the answers to its form", "parameters": [ID],
@@ -106,6 +156,9 @@ OPENAPI = {
     "components": {
         "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         "schemas": {
+            "Agency": {"type": "object", "required": ["id", "name", "kind", "partnership"], "properties": {
+                "id": {"type": "integer"}, "name": {"type": "string"}, "kind": {"type": "string"},
+                "partnership": {"type": "string", "description": "the partnership's slug"}}},
             "Error": {"type": "object", "required": ["error"], "properties": {
                 "error": {"type": "string"},
                 "errors": {"type": "object", "additionalProperties": {"type": "string"}}}},
@@ -132,6 +185,18 @@ OPENAPI = {
                 "completed_at": {"type": ["string", "null"], "format": "date-time"},
                 "form": {"type": "object", "description": "The JSON Schema of the task's form"},
                 "data": {"type": ["object", "null"]}}},
+            "TaskLine": {"type": "object", "properties": {
+                "id": {"type": "integer"}, "url": {"type": "string", "description": "the task, with its form"},
+                "challenge_id": {"type": "integer"}, "challenge_reference": {"type": "string"},
+                "subject_reference": {"type": "string"}, "title": {"type": "string"}, "stage": {"type": "integer"},
+                "lane": {"type": "string"}, "role": {"type": "string"},
+                "side": {"type": "string", "enum": ["raising", "receiving", "partnership"]},
+                "agency": {"type": "string"}, "raising_agency": {"type": "string"},
+                "receiving_agency": {"type": "string"}, "significant_risk": {"type": "boolean"},
+                "cp_or_lac": {"type": "string", "enum": ["neither", "child_protection_plan", "looked_after"]},
+                "status": {"type": "string", "enum": ["open"]},
+                "due_at": {"type": ["string", "null"], "format": "date-time"},
+                "claimed_by": {"type": ["string", "null"]}}},
             "Event": {"type": "object", "properties": {
                 "id": {"type": "integer"}, "at": {"type": "string", "format": "date-time"},
                 "kind": {"type": "string"}, "actor": {"type": ["string", "null"]},

@@ -11,6 +11,7 @@ from flask import Flask
 from engine import access_log, events
 from engine.cases.writer import stage_word
 from engine.procedures.files import raise_form
+from engine.queries.records import date_in_words
 from engine.vocabulary import outcome_label
 
 LONDON = ZoneInfo("Europe/London")
@@ -20,6 +21,16 @@ def local_time(moment: datetime | None) -> str:
         return ""
     local = moment.astimezone(LONDON)
     return f"{local:%a} {local.day} {local:%b %Y, %H:%M}"
+
+
+def moment_in_words(value: str | None) -> str:
+    """An ISO moment kept in an event's data ("2026-12-21T17:00:00+00:00"), as the pages write times."""
+    if not value:
+        return ""
+    try:
+        return local_time(datetime.fromisoformat(value))
+    except (TypeError, ValueError):
+        return str(value)
 
 
 def area_label(area: str) -> str:
@@ -40,6 +51,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["stage_label"] = stage_label
     app.jinja_env.filters["stages_heading"] = lambda c: f"{stage_word(c.procedure_version).capitalize()}s"
     app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.filters["moment_in_words"] = moment_in_words
+    app.jinja_env.filters["date_in_words"] = date_in_words
     app.jinja_env.filters["area_label"] = area_label
     app.jinja_env.filters["outcome_label"] = challenge_outcome
     app.jinja_env.filters["event_label"] = events.label

@@ -287,7 +287,7 @@ def deactivate(session: Session, clock: Clock, actor: User | None, partnership: 
                             .execution_options(synchronize_session=False))
         for task in claimed:
             events.write(session, clock, task.challenge_id, [events.TaskReleased(
-                now, {"title": task.title, "released_from": user.username},
+                now, {"title": task.title, "from": user.display_name, "reason": "their account was deactivated"},
                 actor_id=actor.id if actor else None, task_id=task.id, element_id=task.bpmn_id)])
         user.active = False
         end_sessions(session, clock, user, "deactivated")

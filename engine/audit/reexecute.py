@@ -21,9 +21,8 @@ from ..models import Agency, Challenge, Event, Task
 from ..procedures.versions import version_of
 
 # What the history has that the procedure does not write (people's claims, refusals, the raising itself).
-_NOT_THE_PROCEDURES = {"challenge_raised", "task_claimed", "task_released", "timer_failed", "step_failed",
-                        "content_erased",
-                        "challenge_closed"}
+_NOT_THE_PROCEDURES = {"challenge_raised", "task_claimed", "timer_failed", "step_failed", "challenge_closed",
+                       "task_released", "task_reassigned", "note_added", "content_erased"}
 
 
 @dataclass(frozen=True)

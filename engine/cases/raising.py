@@ -80,6 +80,12 @@ def raise_challenge(session: Session, clock: Clock, user: User, answers: dict[st
         raise Forbidden("You hold no role in an agency, so you cannot raise a challenge.")
     if answers.get("raising_agency_id") is None and len(mine) == 1:
         answers["raising_agency_id"] = mine[0].id
+    # A Child Protection Plan or being Looked After is a child's: for an adult the question is not asked.
+    if answers.get("subject_kind") == "adult":
+        if answers.get("cp_or_lac") in (None, "neither"):
+            answers["cp_or_lac"] = "neither"
+        else:
+            errors["cp_or_lac"] = "A Child Protection Plan or being Looked After applies to a child, not an adult."
     try:
         # Every UK partnership shares London's date, so "not in the future" needs no partnership yet.
         forms.validate(raise_form(), answers, today=WorkingCalendar().local_day(now))
@@ -114,7 +120,8 @@ def raise_challenge(session: Session, clock: Clock, user: User, answers: dict[st
             reference=f"pending-{uuid.uuid4()}", partnership_id=partnership.id, procedure_version_id=version.id,
             referrer_id=user.id, raising_agency_id=raising.id, receiving_agency_id=receiving.id,
             subject_reference=answers["subject_reference"].strip(), area=answers["area"], summary=answers["summary"],
-            status="open", current_stage=0, raised_at=moment, state=b"",
+            significant_risk=answers["significant_risk"], cp_or_lac=answers["cp_or_lac"], status="open",
+            current_stage=0, raised_at=moment, state=b"",
         )
         session.add(challenge)
         session.flush()

@@ -59,6 +59,8 @@ class FiredTimer:
     task_stage: int | None = None
     interrupting: bool = False
     deadline: bool = False
+    # That task's deadline (a reminder's notices are not worth sending once it has passed).
+    task_due: str | None = None
 
 
 @dataclass
@@ -147,6 +149,7 @@ class _Case:
             fired.interrupting = bool(getattr(task.task_spec, "cancel_activity", False))
             due = _due(on[0], self.context) if fired.due else None
             fired.deadline = due is not None and due == _as_moment(fired.due)
+            fired.task_due = due.isoformat() if due else None
         self.fired.append(fired)
 
     def _bpmn_id(self, task_uuid: str) -> str | None:

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Select,
     String,
     bindparam,
+    delete,
     exists,
     false,
     insert,
@@ -31,7 +32,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm.util import identity_key
 
-from ..models import Challenge, Event, Membership, Notification, Task, User, UTCDateTime
+from ..models import Challenge, Event, Membership, Notification, Task, TaskDraft, User, UTCDateTime
 
 _tasks, _challenges = Task.__table__, Challenge.__table__
 
@@ -74,6 +75,14 @@ def complete_task_row(session: Session, task: Task, user_id: int, now: datetime,
                               completed_at=now, closed_at=now, data=answers).items():
         set_committed_value(task, column, value)
     return True
+
+
+_DROP_DRAFT = delete(TaskDraft.__table__).where(TaskDraft.__table__.c.task_id == bindparam("task_id"))
+
+
+def drop_draft(session: Session, task_id: int) -> None:
+    """A completed task's draft answers, no longer needed."""
+    session.connection().execute(_DROP_DRAFT, {"task_id": task_id})
 
 
 def claim_task_row(session: Session, task: Task, user_id: int, now: datetime) -> bool:

@@ -22,14 +22,14 @@ from .raising import is_id, receiving_agencies
 from .writer import Writer, calendar_for, set_aside
 
 
-def _check_can_act(session: Session, user: User, task: Task) -> None:
+def check_can_act(session: Session, user: User, task: Task) -> None:
     if not can_act_on(session, user, task):
         if can_view(session, user, task.challenge_id):
             raise Forbidden("This task belongs to another role or agency.")
         raise NotFound("There is no such task.")
 
 
-def _check_open(task: Task, user: User) -> None:
+def check_open(task: Task, user: User) -> None:
     if task.status == "completed":
         who = task.completed_by.display_name if task.completed_by else "someone"
         raise Conflict(f"This task was already completed by {who}.")
@@ -42,8 +42,8 @@ def _check_open(task: Task, user: User) -> None:
 def claim_task(session: Session, clock: Clock, user: User, task_id: int) -> Task:
     """Claim an open task of one of the user's lanes. Claiming one's own claim again changes nothing."""
     task = get_task(session, task_id)
-    _check_can_act(session, user, task)
-    _check_open(task, user)
+    check_can_act(session, user, task)
+    check_open(task, user)
     if task.claimed_by_id == user.id:
         return task
     with unit_of_work(session) as work:
@@ -63,14 +63,14 @@ def _task_to_complete(session: Session, user: User, task_id: int) -> Task:
         raise NotFound("There is no such task.")
     task, may_act = found
     if not may_act:
-        _check_can_act(session, user, task)  # says why: another role's task, or no such task for this user
+        check_can_act(session, user, task)  # says why: another role's task, or no such task for this user
     return task
 
 
 def complete_task(session: Session, clock: Clock, user: User, task_id: int, answers: dict[str, Any]) -> Task:
     """Complete a task with the answers to its form and move the challenge on."""
     task = _task_to_complete(session, user, task_id)
-    _check_open(task, user)
+    check_open(task, user)
     challenge = task.challenge
     version = version_of(session, challenge)
     schema = version.forms[task.form]
@@ -81,6 +81,7 @@ def complete_task(session: Session, clock: Clock, user: User, task_id: int, answ
             now = clock.now()
             if not store.complete_task_row(session, task, user.id, now, answers):
                 raise Conflict("Someone else completed or claimed this task a moment ago.")
+            store.drop_draft(session, task.id)
             result = step.take(clock, challenge, version, "complete", task=task.task_uuid, answers=answers)
             writer = Writer(session, clock, challenge, version, actor=user)
             writer.moments(result.caught_up)

@@ -62,6 +62,10 @@ def lane_agency_id(session: Session, challenge: Challenge, side: str, data: dict
     return body
 
 
+STALE_REMINDER = ("not sent: the case was caught up after downtime and the task's deadline had passed too, so the "
+                  "deadline's own notice says it all")
+
+
 def _local(calendar: WorkingCalendar, moment: datetime) -> str:
     local = moment.astimezone(calendar.zone)
     return f"{local:%A} {local.day} {local:%B %Y, %H:%M}"
@@ -158,8 +162,21 @@ class Writer:
                         f"Your professional challenge about case {challenge.subject_reference} has moved from {word} "
                         f"{previous} to {word} {moment.stage}. Open it to see the record of each {word}.", at)
 
+    def _stale_reminder(self, moment: Moment) -> bool:
+        """Whether the moment is only reminders caught up after downtime whose task's deadline has passed too:
+        "deadline approaching" would arrive after the deadline, beside the notice that it was missed."""
+        now = self.clock.now()
+        return bool(moment.fired) and all(
+            f.task and not f.deadline and not f.interrupting and f.task_due
+            and datetime.fromisoformat(f.task_due) <= now for f in moment.fired)
+
     def _notices(self, moment: Moment, at: datetime) -> None:
         challenge = self.challenge
+        if moment.notices and self._stale_reminder(moment):
+            for notice in moment.notices:  # recorded, so the history still shows every notice the diagram asked for
+                self.add(events.Notified(at, {"subject": notice.subject, "to": notice.to, "recipients": 0,
+                                              "withheld": STALE_REMINDER}))
+            return
         for notice in moment.notices:
             try:
                 who = store.recipients(challenge, self.version.lanes,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -36,9 +36,20 @@ class StageRecord:
         return max(dues) if dues else None
 
 
+def date_in_words(value: str) -> str:
+    """"2026-12-22" as people write it: "Tuesday 22 December 2026" (anything else as it is)."""
+    try:
+        day = date.fromisoformat(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return f"{day:%A} {day.day} {day:%B %Y}"
+
+
 def answer_text(prop: dict[str, Any], value: Any, agencies: dict[int, str] | None = None) -> str:
     if isinstance(value, bool):
         return "Yes" if value else "No"
+    if prop.get("format") == "date":
+        return date_in_words(value)
     if prop.get("x-agency-choice") and agencies is not None:
         return agencies.get(value, str(value))  # an agency chosen by its id reads as its name
     labels = prop.get("x-labels", {})

@@ -105,7 +105,8 @@ def test_deactivating_someone_who_left_releases_their_claims(session, clock, dem
     assert row.claimed_by_id is None and row.status == "open"
     event = session.scalars(select(Event).where(Event.challenge_id == challenge.id).order_by(Event.id.desc())).first()
     assert (event.kind, event.data, event.actor_id) == (
-        "task_released", {"title": task.title, "released_from": "police-practitioner"}, admin.id)
+        "task_released", {"title": task.title, "from": leaver.display_name, "reason": "their account was deactivated"},
+        admin.id)
     assert signin.session_user(session, clock, key, signin.SessionLimits()) is None
     with pytest.raises(Refused):
         signin.log_in(session, clock, "police-practitioner", "demo-password", None)

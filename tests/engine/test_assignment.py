@@ -123,12 +123,12 @@ def test_a_practitioner_of_an_uninvolved_agency_cannot_see_the_challenge(session
     assert access.visible_challenges(session, outsider) == []
 
 
-def test_the_raisers_manager_not_yet_involved_sees_nothing(session, user, challenge):
+def test_the_raisers_manager_not_yet_involved_supervises_it_but_has_no_task(session, user, challenge):
+    """A manager sees every challenge their agency raised or received (supervision), before any task is theirs."""
     manager = user("csc-manager")
-    assert not access.can_view(session, manager, challenge.id)
-    with pytest.raises(NotFound):
-        get_challenge(session, manager, challenge.id)
-    assert access.visible_challenges(session, manager) == []
+    assert access.can_view(session, manager, challenge.id)
+    assert get_challenge(session, manager, challenge.id) == challenge
+    assert access.visible_challenges(session, manager) == [challenge]
     assert access.my_tasks(session, manager) == []
 
 
@@ -147,18 +147,17 @@ def test_an_uninvolved_practitioner_claiming_gets_not_found_and_nothing_changes(
     assert task_state(session, respond_task.id) == state
 
 
-def test_the_receiving_manager_has_no_part_at_stage_1_so_claiming_is_not_found(session, clock, user, respond_task):
-    """police-manager works for the receiving agency but the stage 1 task is the practitioners': until stage 2
-    they have no part in the case and, like any outsider, see nothing of it (the API answers 404 likewise)."""
+def test_the_receiving_manager_follows_stage_1_but_cannot_claim_the_practitioners_task(session, clock, user,
+                                                                                      respond_task):
+    """police-manager supervises the receiving agency's challenges, so sees this one, but the stage 1 task is the
+    practitioners': claiming or completing it is refused as another role's (the API answers 403 likewise)."""
     manager = user("police-manager")
     before, state = counts(session), task_state(session, respond_task.id)
-    assert not access.can_view(session, manager, respond_task.challenge_id)
-    with pytest.raises(NotFound):
+    assert access.can_view(session, manager, respond_task.challenge_id)
+    with pytest.raises(Forbidden):
         claim_task(session, clock, manager, respond_task.id)
-    with pytest.raises(NotFound):
+    with pytest.raises(Forbidden):
         complete_task(session, clock, manager, respond_task.id, RESPOND)
-    with pytest.raises(NotFound):
-        get_challenge(session, manager, respond_task.challenge_id)
     assert counts(session) == before
     assert task_state(session, respond_task.id) == state
 

@@ -22,6 +22,7 @@ def test_a_case_moved_by_people_and_by_deadlines_replays_exactly(session, clock,
     walk.complete("police-practitioner", "s1_respond", RESPOND, at(2026, 12, 21, 10))
     # Nobody decides stage 1: its deadline (Monday 17:00) escalates the case, with a reminder before it.
     assert walk.fire(at(2026, 12, 21, 17, 1)) == 1
+    walk.complete("csc-manager", "s2_review", {"justified": True, "review": "It stands."}, at(2026, 12, 22, 9))
     walk.complete("police-manager", "s2_respond", RESPOND, at(2026, 12, 22, 10))
     walk.complete("csc-manager", "s2_decide", RESOLVED, at(2026, 12, 22, 11))
     assert walk.refresh().status == "closed"

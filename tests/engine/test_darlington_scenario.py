@@ -55,6 +55,9 @@ MONITORING = {
     "satisfied": "no",
     "referred_to_partnership": True,
 }
+# Stage 2 starts with the raising line manager reviewing whether the concern is justified.
+REVIEW_JUSTIFIED = {"justified": True, "review": "The injuries are repeated and unexplained: the concern stands.",
+                    "liaison": "Why no assessment followed the school's reports."}
 PARTNERS_DECISION = {"decision": "A section 47 enquiry will be opened.",
                      "next_course_of_action": "Strategy discussion within two working days."}
 
@@ -74,6 +77,7 @@ STAGES = {
         utc(2026, 12, 22, 14, 0)),
     4: ("police-head", "csc-head", ESCALATE, utc(2026, 12, 23, 10, 0), utc(2026, 12, 23, 12, 0)),
 }
+REVIEW_AT = utc(2026, 12, 21, 9, 0)
 MONITORING_AT = utc(2026, 12, 24, 10, 0)
 DECISION_AT = utc(2026, 12, 24, 11, 0)
 
@@ -97,6 +101,8 @@ REMINDER = {
 
 def stage(walk: Walk, n: int, decision: dict | None = None) -> None:
     respond_by, decide_by, answers, respond_at, decide_at = STAGES[n]
+    if n == 2:
+        walk.act(decide_by, REVIEW_JUSTIFIED, REVIEW_AT)
     walk.act(respond_by, RESPOND, respond_at)
     walk.act(decide_by, decision or answers, decide_at)
 
@@ -162,10 +168,15 @@ def test_stage_2_line_managers_once_the_practitioners_escalate(walk):
     walk.act("csc-practitioner", ESCALATE, STAGES[1][4])
 
     assert walk.challenge.current_stage == 2
+    # The procedure gives the raising practitioner's line manager the first move: reviewing whether the concern
+    # is justified, before liaising with the receiving line manager.
     task = walk.only_open_task()
-    assert (task.title, task.stage, task.lane) == ("Stage 2: respond to the challenge", 2, "Receiving line manager")
+    assert (task.title, task.stage, task.lane) == ("Stage 2: review whether the concern is justified", 2,
+                                                   "Raising line manager")
     assert task.due_at == DUE[2]
-    assert who_has(walk, task) == ["police-manager"]
+    assert who_has(walk, task) == ["csc-manager"]
+    assert ("csc-manager", f"{walk.ref}: new task - Stage 2: review whether the concern is justified") in \
+        walk.notes()
     assert walk.challenge.next_timer_due == REMINDER[2]
     assert f"{walk.ref}: now at stage 2" in walk.subjects("csc-practitioner")
     assert kinds(walk.events(mark)) == ["task_claimed", "task_completed", "task_opened", "stage_entered"]
@@ -173,11 +184,32 @@ def test_stage_2_line_managers_once_the_practitioners_escalate(walk):
     [opened] = [e for e in walk.events(mark) if e.kind == "task_opened"]
     assert opened.data["due_at"] == "2026-12-23T17:00:00+00:00"
 
+    walk.act("csc-manager", REVIEW_JUSTIFIED, REVIEW_AT)
+    task = walk.only_open_task()
+    assert (task.title, task.stage, task.lane) == ("Stage 2: respond to the challenge", 2, "Receiving line manager")
+    assert task.due_at == DUE[2]
+    assert who_has(walk, task) == ["police-manager"]
+
     walk.act("police-manager", RESPOND, STAGES[2][3])
     task = walk.only_open_task()
     assert (task.title, task.lane, task.due_at) == ("Stage 2: record the discussion and decide",
                                                     "Raising line manager", DUE[2])
     assert who_has(walk, task) == ["csc-manager"]
+
+
+def test_a_concern_the_raising_line_manager_finds_not_justified_closes_at_the_start_of_stage_2(walk):
+    escalate_to_2 = STAGES[1]
+    walk.act("police-practitioner", RESPOND, escalate_to_2[3])
+    walk.act("csc-practitioner", ESCALATE, escalate_to_2[4])
+    walk.notes()
+    walk.act("csc-manager", {"justified": False, "review": "The injuries were explained by the GP's report."},
+             REVIEW_AT)
+    challenge = walk.challenge
+    assert (challenge.status, challenge.outcome, challenge.current_stage) == ("closed", "closed", 2)
+    assert walk.open_tasks() == {}
+    closed = f"{walk.ref}: closed at stage 2, the concern not justified"
+    assert {"csc-practitioner", "police-practitioner", "csc-manager"} <= walk.recipients(closed)
+    assert my_tasks(walk.session, walk.user("police-manager")) == []  # the receiving manager never had a task
 
 
 def test_stage_3_inter_agency_meeting_recorded_and_copied_to_the_business_unit(walk):
@@ -271,9 +303,9 @@ def test_escalation_by_decision_all_the_way_leaves_a_complete_record(walk):
     assert events[-1].kind == "challenge_closed"
     assert Counter(kinds(events)) == {
         "challenge_raised": 1,
-        "task_opened": 10,  # two tasks at each of the five stages
-        "task_claimed": 10,
-        "task_completed": 10,
+        "task_opened": 11,  # two tasks at each of the five stages, and stage 2's review first
+        "task_claimed": 11,
+        "task_completed": 11,
         "stage_entered": 5,
         # The recording tool copied to the Business Unit, the Lead Safeguarding Partners told of stage 5, and
         # everyone told of their decision.
@@ -281,7 +313,8 @@ def test_escalation_by_decision_all_the_way_leaves_a_complete_record(walk):
         "challenge_closed": 1,
     }
     assert [e.data["stage"] for e in events if e.kind == "stage_entered"] == [1, 2, 3, 4, 5]
-    assert [e.data["stage"] for e in events if e.kind == "task_completed"] == [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]
+    assert [e.data["stage"] for e in events if e.kind == "task_completed"] == [1, 1, 2, 2, 2, 3, 3, 4, 4, 5,
+                                                                                     5]
     assert walk.subjects("csc-practitioner") == [
         f"{walk.ref}: new task - Stage 1: record the discussion and decide",
         f"{walk.ref}: now at stage 2",
@@ -293,7 +326,7 @@ def test_escalation_by_decision_all_the_way_leaves_a_complete_record(walk):
     tasks = walk.session.scalars(select(Task).where(Task.challenge_id == walk.challenge.id).order_by(Task.id)).all()
     assert [(t.stage, t.status, t.completed_by.username) for t in tasks] == [
         (1, "completed", "police-practitioner"), (1, "completed", "csc-practitioner"),
-        (2, "completed", "police-manager"), (2, "completed", "csc-manager"),
+        (2, "completed", "csc-manager"), (2, "completed", "police-manager"), (2, "completed", "csc-manager"),
         (3, "completed", "police-manager"), (3, "completed", "csc-manager"),
         (4, "completed", "police-head"), (4, "completed", "csc-head"),
         (5, "completed", "dsp-business-unit"), (5, "completed", "dsp-scrutineer"),
@@ -363,16 +396,17 @@ def test_missing_the_stage_1_deadline_moves_the_challenge_to_stage_2(walk):
                                     "due": "2026-12-21T17:00:00+00:00", "timer": "s1_respond_deadline"}
     assert missed_deadline.at == utc(2026, 12, 21, 17, 0) and missed_deadline.recorded_at == utc(2026, 12, 21, 17, 0, 1)
     missed = f"{walk.ref}: stage 1 deadline missed, now at stage 2"
-    # The referrer, the practitioner whose task lapsed, and the line manager who now holds stage 2.
-    assert walk.recipients(missed) == {"csc-practitioner", "police-practitioner", "police-manager"}
+    # The referrer, the practitioner whose task lapsed, and the line manager who now holds stage 2 (the raising
+    # practitioner's, who reviews the concern first).
+    assert walk.recipients(missed) == {"csc-practitioner", "police-practitioner", "csc-manager"}
     assert f"{walk.ref}: now at stage 2" in walk.subjects("csc-practitioner")
     [note] = walk.session.scalars(select(Notification).where(Notification.subject == missed,
                                                              Notification.user_id == walk.user("csc-practitioner").id))
     assert "Monday 21 December 2026, 17:00" in note.body
 
     task = walk.only_open_task()
-    assert task.title == "Stage 2: respond to the challenge"
-    assert who_has(walk, task) == ["police-manager"]
+    assert task.title == "Stage 2: review whether the concern is justified"
+    assert who_has(walk, task) == ["csc-manager"]
     # Stage 2 counts from the deadline (Mon 21 Dec 17:00): Tue 22, Wed 23, Thu 24 December.
     assert task.due_at == utc(2026, 12, 24, 17, 0)
     assert challenge.next_timer_due == utc(2026, 12, 23, 17, 0)  # its reminder, a working day before
@@ -396,20 +430,25 @@ def test_a_late_worker_catches_up_every_timer_in_due_order(walk):
 
     fired = [e.data for e in walk.events(mark) if e.kind == "timer_fired"]
     assert fired == [
-        {"timer": "Stage 2 reminder", "bpmn_id": "s2_respond_reminder", "due": "2026-12-23T17:00:00+00:00"},
-        {"timer": "Stage 2 deadline", "bpmn_id": "s2_respond_deadline", "due": "2026-12-24T17:00:00+00:00"},
+        {"timer": "Stage 2 reminder", "bpmn_id": "s2_review_reminder", "due": "2026-12-23T17:00:00+00:00"},
+        {"timer": "Stage 2 deadline", "bpmn_id": "s2_review_deadline", "due": "2026-12-24T17:00:00+00:00"},
         # Stage 3 began at the stage 2 deadline (Thu 24 Dec 17:00); two working days later: Tue 29, Wed 30.
         {"timer": "Stage 3 reminder", "bpmn_id": "s3_respond_reminder", "due": "2026-12-30T17:00:00+00:00"},
     ]
-    reminder_2 = walk.notification_ids(f"{walk.ref}: stage 2 deadline approaching")
+    # The stage 2 reminder's moment and its deadline both passed while nothing ran: "deadline approaching" would
+    # come after the deadline, so only the "missed" notice is sent (the history keeps the reminder, withheld).
+    # The stage 3 reminder fell due while down too, but its task's target (5 January, 17:00) is still ahead.
+    assert walk.notification_ids(f"{walk.ref}: stage 2 deadline approaching") == []
+    [withheld] = [e.data for e in walk.events(mark) if e.kind == "notified"
+                  and e.data["subject"] == f"{walk.ref}: stage 2 deadline approaching"]
+    assert withheld["recipients"] == 0 and withheld["withheld"].startswith("not sent: the case was caught up")
     missed_2 = walk.notification_ids(f"{walk.ref}: stage 2 deadline missed, now at stage 3")
     reminder_3 = walk.notification_ids(f"{walk.ref}: stage 3 is waiting for you")
-    assert reminder_2 and missed_2 and reminder_3
-    assert max(reminder_2) < min(missed_2)
+    assert missed_2 and reminder_3
     assert max(missed_2) < min(reminder_3)
-    assert walk.recipients(f"{walk.ref}: stage 2 deadline approaching") == {"police-manager"}
-    assert walk.recipients(f"{walk.ref}: stage 2 deadline missed, now at stage 3") == {"csc-practitioner",
-                                                                                      "police-manager"}
+    # The referrer, the raising line manager whose review lapsed, and the receiving line manager now at stage 3.
+    assert walk.recipients(f"{walk.ref}: stage 2 deadline missed, now at stage 3") == {
+        "csc-practitioner", "csc-manager", "police-manager"}
     assert walk.recipients(f"{walk.ref}: stage 3 is waiting for you") == {"police-manager"}
 
     challenge = walk.challenge
@@ -522,7 +561,7 @@ def test_completing_a_task_whose_deadline_passed_unfired_is_a_conflict_and_keeps
     session.expire_all()
     assert session.get(Task, task.id).status == "lapsed"
     assert session.get(Task, task.id).data is None
-    assert walk.only_open_task().title == "Stage 2: respond to the challenge"
+    assert walk.only_open_task().title == "Stage 2: review whether the concern is justified"
 
 
 def test_a_reminder_that_fell_due_before_a_completion_is_sent_with_it(walk):

@@ -57,7 +57,8 @@ def test_the_darlington_folder_passes_check_procedure(darlington):
     titles = {ts.bpmn_name for ts in human_task_specs(spec, subprocess_specs)}
     assert titles == {
         "Stage 1: respond to the challenge", "Stage 1: record the discussion and decide",
-        "Stage 2: respond to the challenge", "Stage 2: record the discussion and decide",
+        "Stage 2: review whether the concern is justified", "Stage 2: respond to the challenge",
+        "Stage 2: record the discussion and decide",
         "Stage 3: respond to the challenge", "Stage 3: Professional Challenge Recording Tool",
         "Stage 4: respond to the challenge", "Stage 4: record the discussion and decide",
         "Stage 5: monitoring questions", "Stage 5: decide the next course of action",

@@ -35,6 +35,7 @@ def _to_stage_4(session, clock, user, agency):
     _complete(session, clock, user("police-practitioner"), rationale="Threshold not met.", response="No change.")
     _complete(session, clock, user("csc-practitioner"), discussion="Spoke by phone.", decision="escalate",
               reason="Still disagree.")
+    _complete(session, clock, user("csc-manager"), justified=True, review="The concern stands.")
     _complete(session, clock, user("police-manager"), rationale="Threshold not met.", response="Managers agree.")
     _complete(session, clock, user("csc-manager"), discussion="Managers met.", decision="escalate",
               reason="Still disagree.")

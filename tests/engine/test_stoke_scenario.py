@@ -51,6 +51,8 @@ def test_a_challenge_steps_up_to_sotscp_over_christmas_and_new_year(walk):
     assert walk.notes() == {
         ("stoke-csc-manager", f"{ref}: new task - Step 2: line manager / safeguarding lead responds"),
         ("stoke-police-practitioner", f"{ref}: now at step 2"),
+        # The raising line manager / safeguarding lead is involved from the start of step 2.
+        ("stoke-police-manager", f"{ref}: step 2 has started, and you are involved"),
     }
     assert walk.fire(at(2026, 12, 24, 17)) == 1  # reminder one working day before (Christmas Eve)
     assert walk.notes() == {("stoke-csc-manager", f"{ref}: step 2 deadline approaching")}

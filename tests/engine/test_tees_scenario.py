@@ -76,6 +76,8 @@ def test_a_child_protection_plan_challenge_walks_all_four_stages_and_tiers(walk)
         ("tees-iro", iro),
         ("tees-police-manager", f"{ref}: new task - Stage 2: line manager responds"),
         ("tees-csc-practitioner", f"{ref}: now at stage 2"),
+        # The raising line manager is involved from the start of stage 2.
+        ("tees-csc-manager", f"{ref}: stage 2 has started, and you are involved"),
     }
     assert "escalated to the line managers of Stockton-on-Tees Children's Services and Cleveland Police" in (
         walk.body("tees-iro", iro))
@@ -111,10 +113,11 @@ def test_a_child_protection_plan_challenge_walks_all_four_stages_and_tiers(walk)
     assert "It goes to the next tier (tier 2)." in walk.body("tees-csc-practitioner", next_tier)
     # Nobody at tier 2 acts by its target: a reminder (Thu 7 Jan), then everyone involved is told; the tier
     # stays open, because only the managers can say where it goes next.
+    assert walk.fire(at(2027, 1, 7, 17)) == 1
+    assert walk.notes() == {("tees-police-senior", f"{ref}: stage 3 is waiting for you")}
     assert walk.fire(at(2027, 1, 11, 17)) == 1
     overdue = f"{ref}: stage 3 tier 2 is overdue"
     assert walk.notes() == {
-        ("tees-police-senior", f"{ref}: stage 3 is waiting for you"),
         ("tees-police-senior", overdue), ("tees-csc-practitioner", overdue), ("tees-police-practitioner", overdue),
         ("tees-police-manager", overdue), ("tees-csc-manager", overdue), ("tees-csc-senior", overdue),
     }

@@ -103,7 +103,7 @@ def test_a_challenge_raised_after_its_stage_1_deadline_passes_through_stage_1_in
                                 raised_at=datetime(2026, 12, 18, 15, 0, tzinfo=UTC))
     assert challenge.current_stage == 2
     rows = session.scalars(select(Task).where(Task.challenge_id == challenge.id).order_by(Task.id)).all()
-    assert [(r.bpmn_id, r.status) for r in rows] == [("s1_respond", "lapsed"), ("s2_respond", "open")]
+    assert [(r.bpmn_id, r.status) for r in rows] == [("s1_respond", "lapsed"), ("s2_review", "open")]
     events = session.scalars(select(Event).where(Event.challenge_id == challenge.id).order_by(Event.id)).all()
     kinds = [(e.kind, e.data.get("timer") or e.data.get("stage") or e.data.get("title")) for e in events]
     assert kinds.index(("timer_fired", "Stage 1 reminder")) < kinds.index(("timer_fired", "Stage 1 deadline"))

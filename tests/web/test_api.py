@@ -352,7 +352,12 @@ def test_my_tasks_lists_soonest_deadline_first(api, police, second_police_practi
     assert first["role"] == "practitioner"
     assert first["side"] == "receiving"
     assert first["status"] == "open"
-    assert set(first["form"]["required"]) == {"rationale", "response"}
+    assert "form" not in first  # lean lines: the task's own URL has its form
+    assert first["url"] == f"/api/v1/tasks/{first['id']}"
+    assert set(api("GET", first["url"].removeprefix("/api/v1"), "police-practitioner").json["form"]["required"]) \
+        == {"rationale", "response"}
+    assert api("GET", "/tasks?claimed=mine", "police-practitioner").json["tasks"][0]["challenge_reference"] == \
+        monday["reference"]
 
     # The colleague sees the one they claimed and the unclaimed ones, not the one claimed by police-practitioner.
     # Equal deadlines come in the order the tasks were opened.
@@ -408,17 +413,17 @@ def test_the_second_practitioner_can_claim_an_unclaimed_task(api, raised, second
     assert api("POST", f"/tasks/{tid}/claim", "police-practitioner").status_code == 409
 
 
-def test_the_wrong_role_in_the_receiving_agency_has_no_part_yet_and_sees_nothing(api, raised):
-    """police-manager works for Durham Constabulary (the receiving agency) but has no part in the case at
-    stage 1: like any other outsider they see nothing of it (404), and nothing changes."""
+def test_the_receiving_manager_follows_stage_1_but_the_task_is_another_roles(api, raised):
+    """police-manager supervises Durham Constabulary's challenges (the receiving agency): they may read this one,
+    but the stage 1 task is the practitioners' (403), and nothing changes."""
     tid = respond_task_id(raised)
     before = snapshot(api, raised["id"])
     r = api("POST", f"/tasks/{tid}/claim", "police-manager")
-    assert r.status_code == 404, r.json
-    assert r.json["error"] == "There is no such task."
+    assert r.status_code == 403, r.json
+    assert r.json["error"] == "This task belongs to another role or agency."
     r = api("POST", f"/tasks/{tid}/complete", "police-manager", json={"data": RESPOND})
-    assert r.status_code == 404
-    assert api("GET", f"/challenges/{raised['id']}", "police-manager").status_code == 404
+    assert r.status_code == 403
+    assert api("GET", f"/challenges/{raised['id']}", "police-manager").status_code == 200
     assert snapshot(api, raised["id"]) == before
 
 
@@ -586,12 +591,20 @@ def test_escalating_at_stage_1_moves_to_stage_2(api, raised):
     challenge = api("GET", f"/challenges/{cid}", "csc-practitioner").json
     assert challenge["current_stage"] == 2
     open_tasks = [t for t in challenge["tasks"] if t["status"] == "open"]
-    assert [(t["title"], t["lane"]) for t in open_tasks] == [("Stage 2: respond to the challenge",
-                                                              "Receiving line manager")]
+    # Stage 2 starts with the raising line manager reviewing whether the concern is justified.
+    assert [(t["title"], t["lane"]) for t in open_tasks] == [("Stage 2: review whether the concern is justified",
+                                                              "Raising line manager")]
     # Three working days from Friday 18 December 2026: Monday 21, Tuesday 22, Wednesday 23 December, 17:00.
     assert open_tasks[0]["due_at"] == "2026-12-23T17:00:00Z"
-    # The receiving line manager now holds a task of the challenge, so sees it.
-    assert [t["id"] for t in api("GET", "/tasks", "police-manager").json["tasks"]] == [open_tasks[0]["id"]]
+    assert [t["id"] for t in api("GET", "/tasks", "csc-manager").json["tasks"]] == [open_tasks[0]["id"]]
+    r = api("POST", f"/tasks/{open_tasks[0]['id']}/complete", "csc-manager",
+            json={"data": {"justified": True, "review": "The concern stands."}})
+    assert r.status_code == 200, r.json
+    [respond] = [t for t in api("GET", f"/challenges/{cid}", "csc-practitioner").json["tasks"]
+                 if t["status"] == "open"]
+    assert (respond["title"], respond["lane"]) == ("Stage 2: respond to the challenge", "Receiving line manager")
+    # The receiving line manager now holds a task of the challenge.
+    assert [t["id"] for t in api("GET", "/tasks", "police-manager").json["tasks"]] == [respond["id"]]
     assert api("GET", f"/challenges/{cid}", "police-manager").status_code == 200
 
 
@@ -657,7 +670,7 @@ def test_openapi_documents_every_api_route_and_nothing_else(app, api):
     doc = api("GET", "/openapi.json").json
     routes = _api_routes(app)
     assert ("/challenges", "post") in routes and ("/tasks/{id}/complete", "post") in routes
-    assert len(routes) == 9
+    assert len(routes) == 13  # with release, reassign, agencies and notes
     for path, method in sorted(routes):
         assert path in doc["paths"], f"{method.upper()} {path} is not documented"
         assert method in doc["paths"][path], f"{method.upper()} {path} is not documented"

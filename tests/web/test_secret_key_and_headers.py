@@ -210,10 +210,11 @@ def test_every_route_sends_the_security_headers_and_no_store(app, raised, token,
         r = client.get(path, base_url=base_url, headers=bearer if path.startswith("/api/") else {})
         # "/" and the login page send a logged-in user on to My tasks; the audit, reports, administration and subject
         # access areas, and single sign-on where no identity provider is set, are not found but for those they are
-        # for (tests/web/test_reports_pages.py checks the reports for the roles that read them); every other route
-        # answers itself.
+        # for (tests/web/test_reports_pages.py checks the reports for the roles that read them); my agency's cases
+        # are a manager's (this is a practitioner); every other route answers itself.
         expected = 302 if endpoint in ("tasks.index", "auth.login") else 404 if endpoint.startswith(
-            ("audit.", "reports.", "administration.", "subject_access.", "oidc.")) else 200
+            ("audit.", "reports.", "administration.", "subject_access.", "oidc.")) else 403 \
+            if endpoint == "supervision.agency_cases" else 200
         assert r.status_code == expected, (path, r.status_code)
         assert_protected(r, https, cacheable=endpoint == "static")
         r.close()

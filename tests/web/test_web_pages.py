@@ -412,7 +412,7 @@ def test_concern_first_raised_in_the_future_is_refused(as_user, police, counts):
     # Today (in London) is allowed, and shown on the challenge.
     r = c.post("/challenges/new", data=form_data(raise_answers(police.id, concern_first_raised="2026-12-18")))
     assert r.status_code == 302
-    assert "<dt>Concern first raised</dt><dd>2026-12-18</dd>" in text(c.get(r.headers["Location"]))
+    assert "<dt>Concern first raised</dt><dd>Friday 18 December 2026</dd>" in text(c.get(r.headers["Location"]))
 
 
 # --- a task's page ----------------------------------------------------------------------------------------------
@@ -538,15 +538,16 @@ def test_the_referrer_sees_the_receiving_task_read_only_and_cannot_act_on_it(rai
     assert task_state(in_db, tid) == state
 
 
-def test_the_wrong_role_in_the_receiving_agency_has_no_part_yet_and_sees_nothing(raised, as_user, in_db, counts):
-    """police-manager works for Durham Constabulary, the receiving agency, but has no part in the case at stage 1."""
+def test_the_receiving_manager_follows_stage_1_read_only(raised, as_user, in_db, counts):
+    """police-manager supervises Durham Constabulary's challenges: they see this one, but the stage 1 task is the
+    practitioners'."""
     tid = respond_task_id(raised)
     before, state = counts(), task_state(in_db, tid)
     c = as_user("police-manager")
-    assert c.get(f"/tasks/{tid}").status_code == 404
-    assert c.get(f"/challenges/{raised['id']}").status_code == 404
-    assert c.post(f"/tasks/{tid}/claim").status_code == 404
-    assert c.post(f"/tasks/{tid}", data=RESPOND).status_code == 404
+    assert c.get(f"/tasks/{tid}").status_code == 200
+    assert c.get(f"/challenges/{raised['id']}").status_code == 200
+    assert c.post(f"/tasks/{tid}/claim").status_code == 403
+    assert c.post(f"/tasks/{tid}", data=RESPOND).status_code == 403
     assert counts() == before
     assert task_state(in_db, tid) == state
 
