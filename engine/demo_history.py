@@ -112,6 +112,8 @@ def _walk(session: Session, clock: MovableClock, raised: datetime, raising: str,
             _act(session, clock, challenge, "dsp-scrutineer", {"decision": "An assessment will be made.",
                                                               "next_course_of_action": "A strategy discussion."})
             return
+        if stage == 2:  # the raising line manager reviews the concern first
+            _act(session, clock, challenge, f"{raising}-manager", {"justified": True, "review": "It stands."})
         _act(session, clock, challenge, f"{receiving}-{WHO[stage]}", RESPOND)
         decision = "escalate" if move in "ep" else "resolved"
         _act(session, clock, challenge, f"{raising}-{WHO[stage]}", _decision(stage, decision, rng.choice(SATISFIED)))

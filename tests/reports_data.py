@@ -13,8 +13,11 @@ Friday 1 January 2027. GMT throughout, so London time is UTC.
     E  school v CSC, raised Thu 10 Dec, resolved at stage 3 on Fri 11 Dec (yes).
     F  CSC v police, raised Mon 14 Dec, at stage 3 by 11:15; misses the stage 3 target (Mon 21 Dec), resolved at
        stage 3 on Tue 22 Dec (partly).
-    J  CSC v police, raised Mon 21 Dec, at stage 2 by 09:45; stage 2 lapses at Thu 24 Dec 17:00; still open at
-       stage 3 at the end of December.
+    J  CSC v police, raised Mon 21 Dec, at stage 2 by 09:45; its line manager's review lapses with stage 2 at Thu 24
+       Dec 17:00; still open at stage 3 at the end of December.
+
+At stage 2 the raising line manager reviews the concern (justified) five minutes before the receiving line
+manager responds.
     G  CSC v police, raised Wed 23 Dec, at stage 4 by 11:45, resolved by the heads of service Thu 24 Dec (yes).
     H  school v CSC, raised Tue 29 Dec, escalated by decision through every stage and closed by the partnership
        the same morning (no).
@@ -24,11 +27,12 @@ Friday 1 January 2027. GMT throughout, so London time is UTC.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from tests.conftest import raise_answers
 from tests.walk import Walk
 
+REVIEW = {"justified": True, "review": "The concern stands."}
 RESPOND = {"rationale": "The referral did not meet the threshold.", "response": "We will review the case."}
 ESCALATE = {"discussion": "We could not agree.", "decision": "escalate", "reason": "The concern remains."}
 RECORDING_ESCALATE = {"meeting_held": True, "meeting_date": "2026-12-01", "attendees": "Both line managers.",
@@ -74,6 +78,9 @@ class Case:
 
     def stage(self, number: int, decision: dict, respond_at: datetime, decide_at: datetime) -> None:
         who = {1: "practitioner", 2: "manager", 3: "manager", 4: "head"}[number]
+        if number == 2:  # stage 2 opens with the raising line manager's review, five minutes before the response
+            fire(self.walk, respond_at - timedelta(minutes=5))
+            self.walk.act(f"{self.raising}-manager", REVIEW, respond_at - timedelta(minutes=5))
         fire(self.walk, respond_at)
         self.walk.act(f"{self.receiving}-{who}", RESPOND, respond_at)
         fire(self.walk, decide_at)

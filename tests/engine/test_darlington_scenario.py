@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from engine.accounts import create_user
 from engine.cases.tasks import claim_task, complete_task
 from engine.errors import Conflict
-from engine.models import Event, Notification, Task
+from engine.models import ChallengeFacts, Event, Notification, Task
 from engine.queries.access import can_view, my_tasks
 from tests.conftest import raise_answers
 from tests.walk import Walk
@@ -202,14 +202,16 @@ def test_a_concern_the_raising_line_manager_finds_not_justified_closes_at_the_st
     walk.act("police-practitioner", RESPOND, escalate_to_2[3])
     walk.act("csc-practitioner", ESCALATE, escalate_to_2[4])
     walk.notes()
-    walk.act("csc-manager", {"justified": False, "review": "The injuries were explained by the GP's report."},
-             REVIEW_AT)
+    walk.act("csc-manager", {"justified": False, "review": "The injuries were explained by the GP's report.",
+                             "satisfied": "yes"}, REVIEW_AT)
     challenge = walk.challenge
     assert (challenge.status, challenge.outcome, challenge.current_stage) == ("closed", "closed", 2)
     assert walk.open_tasks() == {}
     closed = f"{walk.ref}: closed at stage 2, the concern not justified"
     assert {"csc-practitioner", "police-practitioner", "csc-manager"} <= walk.recipients(closed)
     assert my_tasks(walk.session, walk.user("police-manager")) == []  # the receiving manager never had a task
+    facts = walk.session.get(ChallengeFacts, challenge.id)  # the reports count it closed at stage 2, satisfied
+    assert (facts.status, facts.stage_reached, facts.outcome, facts.satisfied) == ("closed", 2, "closed", "yes")
 
 
 def test_stage_3_inter_agency_meeting_recorded_and_copied_to_the_business_unit(walk):

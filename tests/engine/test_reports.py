@@ -237,9 +237,12 @@ def test_where_cases_stall_per_task_of_the_diagram(session, clock, december):
     # Ten stage 1 responses opened in December; D's lapsed at its deadline Tue 8 Dec (1 working day).
     assert (respond.tasks, respond.still_open, respond.with_deadline, respond.missed) == (10, 0, 10, 1)
     assert (respond.median_days, respond.p90_days) == (0, 0)
-    s2 = found["s2_respond"]
-    # C's and D's took 1 working day, I's 2 (30 Dec to 4 Jan), J's lapsed on Thu 24 Dec, 3 after it opened.
-    assert (s2.tasks, s2.missed, s2.median_days, s2.p90_days) == (9, 1, 0, 3)
+    review = found["s2_review"]
+    # The line managers' reviews: C's and D's took 1 working day, I's 2 (30 Dec to 4 Jan), J's lapsed on Thu 24
+    # Dec, 3 after it opened; the rest were done the day their stage 2 began.
+    assert (review.tasks, review.missed, review.median_days, review.p90_days) == (9, 1, 0, 3)
+    # The responses, each given five minutes after its review: C, D, E, F, G, H and K's (I's opened in January).
+    assert (found["s2_respond"].tasks, found["s2_respond"].p90_days) == (7, 0)
     assert found["s3_respond"].still_open == 1  # J's
     assert "s5_decision" in found
 
