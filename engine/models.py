@@ -448,3 +448,24 @@ def _no_bulk_changes_to_events(state) -> None:
         mapper.class_ is Event for mapper in getattr(state, "all_mappers", ())
     ):
         raise AppendOnlyViolation("events are append-only")
+
+
+class ProcedureDraft(Base):
+    """A process owner's work on a procedure, saved without publishing: the same parts as a version (diagram,
+    forms, lane map, procedure.json's keys), one draft per partnership and procedure. Publishing it makes a
+    version; the draft stays for the next change."""
+
+    __tablename__ = "procedure_drafts"
+    __table_args__ = (UniqueConstraint("partnership_id", "procedure"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partnership_id: Mapped[int] = mapped_column(ForeignKey("partnerships.id"))
+    procedure: Mapped[str] = mapped_column(String(60))
+    title: Mapped[str] = mapped_column(String(200))
+    process_id: Mapped[str] = mapped_column(String(100))
+    bpmn_xml: Mapped[str] = mapped_column(Text)
+    forms: Mapped[dict] = mapped_column(JSON)
+    lanes: Mapped[dict] = mapped_column(JSON)
+    meta: Mapped[dict] = mapped_column(JSON, default=dict)
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    saved_by: Mapped[str | None] = mapped_column(String(120), nullable=True)

@@ -61,6 +61,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config["SQLALCHEMY_DATABASE_URI"])
 
     from . import account, api, audit, auth, challenges, cli, database, notifications, records, tasks, texts, views
+    from .procedures import bp as procedures_bp
 
     security.init_app(app)
     database.init_app(app)
@@ -75,6 +76,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(notifications.bp)
     app.register_blueprint(records.bp)
     app.register_blueprint(audit.bp)
+    app.register_blueprint(procedures_bp)
     app.register_blueprint(api.bp)
     auth.csrf.exempt(api.bp)
     return app
