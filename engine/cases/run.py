@@ -218,7 +218,12 @@ def moments(case: _Case, first_at: datetime | None = None) -> Iterator[Moment]:
             if round_ == 0 and first_at is not None and first_at < context.now:
                 context.at = first_at
             if context.at is None and not ready_tasks(workflow, manual=False):
-                return  # nothing due and nothing ready: the case waits (its timers were armed when created)
+                # Nothing due and nothing for the engine to run: the case waits (its timers were armed when
+                # created), with what the completed task itself opened (a user task straight after it).
+                moment = case.moment()
+                if moment is not None:
+                    yield moment
+                return
             _settle(case)
             moment = case.moment()
             if moment is not None:

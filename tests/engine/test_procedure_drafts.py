@@ -11,13 +11,16 @@ import pytest
 from sqlalchemy import select
 
 from engine.calendar import WorkingCalendar
+from engine.cases.raising import raise_challenge
+from engine.cases.tasks import claim_task, complete_task
 from engine.errors import InvalidProcedure
-from engine.models import Partnership, ProcedureDraft, ProcedureVersion, User
+from engine.models import Challenge, Partnership, ProcedureDraft, ProcedureVersion, Task, User
 from engine.procedures import drafts
 from engine.procedures.compare import compare
 from engine.procedures.deadlines import Deadline
-from engine.procedures.files import WORKFLOWS, read_folder
-from engine.procedures.versions import current_version
+from engine.procedures.files import WORKFLOWS, ProcedureFiles, read_folder
+from engine.procedures.versions import current_version, publish
+from tests.conftest import raise_answers
 
 
 @pytest.fixture
@@ -136,3 +139,50 @@ def test_deadlines_in_words_become_expressions_with_their_sample_dates():
     for bad in (Deadline("weeks", 1), Deadline("hours", 1, "__class__", before=True), Deadline("hours", 401)):
         with pytest.raises(InvalidProcedure):
             bad.expression()
+
+
+TWO_TASKS = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="d" targetNamespace="http://bpmn.io/schema/bpmn">
+  <bpmn:process id="two_tasks" isExecutable="true">
+    <bpmn:laneSet id="lanes">
+      <bpmn:lane id="lane_r" name="Receiving practitioner"><bpmn:flowNodeRef>respond</bpmn:flowNodeRef></bpmn:lane>
+      <bpmn:lane id="lane_s" name="Raising practitioner">
+        <bpmn:flowNodeRef>start</bpmn:flowNodeRef><bpmn:flowNodeRef>confirm</bpmn:flowNodeRef>
+        <bpmn:flowNodeRef>end</bpmn:flowNodeRef></bpmn:lane>
+    </bpmn:laneSet>
+    <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:userTask id="respond" name="Respond"><bpmn:extensionElements><spiffworkflow:properties>
+      <spiffworkflow:property name="formJsonSchemaFilename" value="answer.json" />
+      <spiffworkflow:property name="stage" value="1" /></spiffworkflow:properties></bpmn:extensionElements>
+      <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:userTask>
+    <bpmn:userTask id="confirm" name="Confirm"><bpmn:extensionElements><spiffworkflow:properties>
+      <spiffworkflow:property name="formJsonSchemaFilename" value="answer.json" />
+      <spiffworkflow:property name="stage" value="2" /></spiffworkflow:properties></bpmn:extensionElements>
+      <bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>f3</bpmn:outgoing></bpmn:userTask>
+    <bpmn:endEvent id="end"><bpmn:incoming>f3</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="respond" />
+    <bpmn:sequenceFlow id="f2" sourceRef="respond" targetRef="confirm" />
+    <bpmn:sequenceFlow id="f3" sourceRef="confirm" targetRef="end" />
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+
+def test_a_user_task_straight_after_another_opens_when_it_is_completed(session, clock, darlington, user, agency):
+    """Drawn in the modeler, a diagram need not put an engine step between two people's tasks."""
+    form = {"type": "object", "required": ["answer"], "properties": {"answer": {"type": "string", "title": "A"}}}
+    publish(session, clock, darlington, ProcedureFiles(
+        "two", "Two tasks", "two_tasks", TWO_TASKS, {"answer.json": form},
+        {"Receiving practitioner": {"role": "practitioner", "side": "receiving"},
+         "Raising practitioner": {"role": "practitioner", "side": "raising"}}))
+    session.commit()
+    challenge = raise_challenge(session, clock, user("csc-practitioner"), raise_answers(agency("Durham").id))
+    respond = session.scalar(select(Task).where(Task.challenge_id == challenge.id))
+    claim_task(session, clock, user("police-practitioner"), respond.id)
+    complete_task(session, clock, user("police-practitioner"), respond.id, {"answer": "done"})
+    session.expire_all()
+    rows = [(t.bpmn_id, t.status) for t in session.scalars(select(Task).where(Task.challenge_id == challenge.id)
+                                                          .order_by(Task.id))]
+    assert rows == [("respond", "completed"), ("confirm", "open")]
+    assert session.get(Challenge, challenge.id).current_stage == 2
