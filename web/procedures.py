@@ -16,6 +16,7 @@ from engine.calendar import WorkingCalendar
 from engine.errors import InvalidProcedure, NotFound
 from engine.models import Challenge, Partnership, ProcedureChange, ProcedureVersion
 from engine.procedures import drafts
+from engine.procedures.archive import read_zip, write_zip
 from engine.procedures.compare import compare
 from engine.procedures.deadlines import ANCHORS, KINDS, Deadline
 from engine.procedures.files import ProcedureFiles
@@ -217,6 +218,34 @@ def _version(partnership: Partnership, version_id: int) -> ProcedureVersion:
 @owner_required
 def diagram(slug: str, version_id: int):
     return Response(_version(_partnership(slug), version_id).bpmn_xml, mimetype="application/xml")
+
+
+@bp.route("/<slug>/versions/<int:version_id>/export.zip")
+@owner_required
+def export(slug: str, version_id: int):
+    version = _version(_partnership(slug), version_id)
+    return Response(write_zip(files_of(version)), mimetype="application/zip", headers={
+        "Content-Disposition": f'attachment; filename="{version.procedure}-v{version.number}.zip"'})
+
+
+@bp.route("/<slug>/import", methods=["POST"])
+@owner_required
+def import_zip(slug: str):
+    """A zip of a procedure's folder, kept as its draft if it could be published; refused with a message if not."""
+    partnership = _partnership(slug)
+    upload = request.files.get("archive")
+    if upload is None or not upload.filename:
+        flash("Choose a zip of a procedure's folder to import.")
+        return redirect(url_for(".index"))
+    with unit_of_work(db.session) as work:
+        try:
+            draft = drafts.import_draft(db.session, clock(), partnership, read_zip(upload.read()), _by())
+        except InvalidProcedure as exc:
+            flash(f"Not imported: {exc}")
+            return redirect(url_for(".index"))
+        work.commit()
+        flash(f"Imported as the draft of {draft.procedure}: publish it from the modeler.")
+        return redirect(url_for(".edit", slug=slug, procedure=draft.procedure))
 
 
 @bp.route("/<slug>/compare")

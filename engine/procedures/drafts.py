@@ -148,3 +148,17 @@ def publish_draft(session: Session, clock: Clock, partnership: Partnership, proc
         raise InvalidProcedure(f"not published: {problems[0].message}"
                                + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""))
     return publish(session, clock, partnership, files, by=by, reason=reason)
+
+
+def import_draft(session: Session, clock: Clock, partnership: Partnership, files: ProcedureFiles,
+                 by: str | None) -> ProcedureDraft:
+    """An imported procedure (a zip of its folder) kept as its draft, only if it could be published as it is;
+    else `InvalidProcedure` with its first problem, and nothing kept. The caller commits."""
+    if not NAME.fullmatch(files.procedure):
+        raise InvalidProcedure("procedure.json's procedure is lower-case letters, digits, - and _, starting with a "
+                               "letter (at most 60)")
+    problems = validate(session, partnership, files)
+    if problems:
+        raise InvalidProcedure(f"not imported: {problems[0].message}"
+                               + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""))
+    return save_draft(session, clock, partnership, files, by)

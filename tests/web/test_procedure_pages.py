@@ -4,6 +4,7 @@ are refused with a message; publishing and rolling back from the pages are recor
 
 from __future__ import annotations
 
+import io
 import json
 import random
 
@@ -11,6 +12,8 @@ import pytest
 from sqlalchemy import func, select
 
 from engine.models import ProcedureChange, ProcedureDraft, ProcedureVersion
+from engine.procedures.archive import read_zip, write_zip
+from engine.procedures.files import WORKFLOWS, read_folder
 
 DRAFT = "/procedures/darlington/darlington"
 
@@ -145,3 +148,27 @@ def test_the_deadline_and_form_preview_answer_every_body_without_a_500(app):
         for path in ("/procedures/darlington/deadline", "/procedures/darlington/form-preview"):
             response = client.post(path, data=json.dumps(body), content_type="application/json")
             assert response.status_code in (200, 422), (path, body, response.status_code)
+
+
+def test_a_version_exports_as_a_zip_that_imports_as_the_draft_and_an_invalid_one_is_refused(app, session):
+    client = logged_in(app, "dsp-process-owner")
+    first = _ids(session)[0]
+    response = client.get(f"/procedures/darlington/versions/{first}/export.zip")
+    assert response.mimetype == "application/zip"
+    assert read_zip(response.data).content_hash() == read_folder(WORKFLOWS / "darlington").content_hash()
+    before = counts(session)
+    broken = read_folder(WORKFLOWS / "darlington")
+    broken.lanes["DSP Business Unit"] = {"role": "nobody", "side": "partnership"}
+    for data in (write_zip(broken), b"not a zip"):
+        response = client.post("/procedures/darlington/import", data={"archive": (io.BytesIO(data), "p.zip")},
+                               content_type="multipart/form-data", follow_redirects=True)
+        assert "Not imported:" in response.get_data(as_text=True)
+        assert counts(session) == before
+    stoke = read_folder(WORKFLOWS / "stoke")
+    response = client.post("/procedures/darlington/import",
+                           data={"archive": (io.BytesIO(write_zip(stoke)), "stoke.zip")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 302 and response.location.endswith("/procedures/darlington/stoke/edit")
+    session.expire_all()
+    assert session.scalar(select(ProcedureDraft.procedure)) == "stoke"
+    assert counts(session)[0] == before[0]  # kept as a draft, not published
