@@ -97,8 +97,8 @@ class Moment:
 
 @dataclass
 class StepRequest:
-    """One step of one case. `action`: "start" (with `data`), "advance" (fire what is due) or "complete"
-    (`task` with `answers`, after firing what fell due before)."""
+    """One step of one case. `action`: "start" (with `data`), "advance" (fire what is due), "complete"
+    (`task` with `answers`, after firing what fell due before) or "migrate" (onto `migrate_to`)."""
 
     action: str
     now: str
@@ -111,6 +111,10 @@ class StepRequest:
     start_at: str | None = None
     task: str | None = None
     answers: dict[str, Any] | None = None
+    # For "migrate": the version to move the case onto (content_hash, bpmn_xml, process_id), and whether its
+    # waiting timers are evaluated again on it.
+    migrate_to: dict[str, str] | None = None
+    rearm: bool = False
 
 
 @dataclass
@@ -271,6 +275,13 @@ def run_step(request: StepRequest) -> StepResult:
     once what fell due has fired, "failed" when the procedure itself fails."""
     try:
         case = _open(request)
+        if request.action == "migrate":
+            from .migrate import migrate_case  # it builds on this module
+
+            migrate_case(case, request.migrate_to or {}, request.rearm)
+            due = next_timer_due(case.workflow)
+            return StepResult([], [], base64.b64encode(dump_workflow(case.workflow)).decode(),
+                              due.isoformat() if due else None, False, None)
         caught_up: list[Moment] = []
         if request.action == "complete":
             due = next_timer_due(case.workflow)

@@ -1,0 +1,50 @@
+"""Moving a running case onto another version of its procedure, in its step process: SpiffWorkflow's diff of the
+case against the new spec, its safety rule (a task the new version changed or removed must not have run or be
+running), and our own (the case's open tasks stay as their rows say), then its migration. The timers the case
+was waiting on keep their due moments unless they are re-armed (evaluated again on the new version)."""
+
+from __future__ import annotations
+
+from SpiffWorkflow.bpmn.util.diff import diff_workflow, migrate_workflow
+from SpiffWorkflow.util.task import TaskState
+
+from ..bpmn.serializer import SERIALIZER
+from .run import StepRefused, _Case, specs_for
+
+
+def _name(task) -> str:
+    spec = task.task_spec
+    return f"{spec.bpmn_name or spec.bpmn_id} ({spec.bpmn_id})" if getattr(spec, "bpmn_id", None) else spec.name
+
+
+def migrate_case(case: _Case, target: dict[str, str], rearm: bool) -> None:
+    """Put the case's workflow on `target`'s spec, or refuse (`StepRefused` "conflict") saying why it cannot
+    move. Nothing runs: what the new version makes due, the worker fires."""
+    spec, subprocess_specs = specs_for(target)
+    workflow = case.workflow
+    top, subprocesses = diff_workflow(SERIALIZER.registry, workflow, spec, subprocess_specs)
+    reasons: list[str] = []
+    if any(diff is None for diff in subprocesses.values()):
+        reasons.append("a subprocess it is running is not in the new version")
+    for diff in [top, *(d for d in subprocesses.values() if d is not None)]:
+        for task in diff.removed + diff.changed:
+            what = "removed" if task in diff.removed else "changed"
+            if task.has_state(TaskState.COMPLETED | TaskState.STARTED):
+                reasons.append(f"the new version {what} {_name(task)}, which this case has already run")
+            elif task.has_state(TaskState.READY) and task.task_spec.manual:
+                reasons.append(f"the new version {what} {_name(task)}, which is open on this case")
+    if reasons:
+        raise StepRefused("conflict", "; ".join(sorted(set(reasons))))
+    kept = {task.id: task._get_internal_data("event_value") for task in workflow.get_tasks(state=TaskState.WAITING)
+            if task._get_internal_data("event_value") is not None}
+    for sp_id, diff in subprocesses.items():
+        sub = workflow.subprocesses[sp_id]
+        migrate_workflow(diff, sub, subprocess_specs[sub.spec.name])
+    migrate_workflow(top, workflow, spec)
+    workflow.subprocess_specs = subprocess_specs
+    if not rearm:
+        for task in workflow.get_tasks(state=TaskState.WAITING):
+            if task.id in kept:
+                task._set_internal_data(event_value=kept[task.id])
+    if case.ready_now() != case.synced:
+        raise StepRefused("conflict", "the new version would change which tasks are open on this case")
