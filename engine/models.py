@@ -489,3 +489,7 @@ class CaseMigration(Base):
     previous_next_timer_due: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     event_id: Mapped[int] = mapped_column(Integer)  # the migration's event: undone only while it is the last
     reverted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    challenge: Mapped[Challenge] = relationship()
+    from_version: Mapped[ProcedureVersion] = relationship(foreign_keys=[from_version_id])
+    to_version: Mapped[ProcedureVersion] = relationship(foreign_keys=[to_version_id])

@@ -12,10 +12,11 @@ from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_t
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
+from engine import access_log
 from engine.calendar import WorkingCalendar
-from engine.errors import InvalidProcedure, NotFound
+from engine.errors import Conflict, InvalidProcedure, NotFound
 from engine.models import Challenge, Partnership, ProcedureChange, ProcedureVersion
-from engine.procedures import drafts
+from engine.procedures import drafts, migration
 from engine.procedures.archive import read_zip, write_zip
 from engine.procedures.compare import compare
 from engine.procedures.deadlines import ANCHORS, KINDS, Deadline
@@ -25,6 +26,7 @@ from engine.unit_of_work import unit_of_work
 from engine.vocabulary import NOTIFY_TARGETS, SIDES
 
 from . import formrender
+from .auth import caller
 from .database import clock, db
 
 bp = Blueprint("procedures", __name__, url_prefix="/procedures")
@@ -295,6 +297,55 @@ def form_preview(slug: str):
     except (TypeError, ValueError, AttributeError):
         return jsonify({"error": "the form cannot be drawn: check each field's type and choices"}), 422
     return render_template("_form_preview.html", fields=fields)
+
+
+def _listed(challenges) -> None:
+    access_log.log(db.session, clock(), "cases_listed", caller(), what="migration",
+                   detail={"challenges": [c.id for c in challenges]})
+
+
+@bp.route("/<slug>/migrate")
+@owner_required
+def migrate_page(slug: str):
+    """The open cases not on the current version, each with whether it can move onto it (a dry run)."""
+    partnership = _partnership(slug)
+    cases = migration.open_cases(db.session, partnership)[:200]
+    moves = migration.dry_run(db.session, clock(), partnership, [c.id for c in cases]) if cases else []
+    _listed(cases)
+    db.session.commit()
+    return render_template("procedure_migrate.html", partnership=partnership, cases={c.id: c for c in cases},
+                           moves=moves, results=None, migrations=migration.migrations_of(db.session, partnership))
+
+
+@bp.route("/<slug>/migrate", methods=["POST"])
+@owner_required
+def migrate(slug: str):
+    partnership = _partnership(slug)
+    chosen = request.form.getlist("challenge")
+    if not chosen or not all(v.isascii() and v.isdigit() and len(v) < 10 for v in chosen):
+        flash("Choose the cases to move.")
+        return redirect(url_for(".migrate_page", slug=slug))
+    results = migration.migrate(db.session, clock(), partnership, [int(v) for v in chosen], _by(),
+                                rearm=request.form.get("rearm") == "yes")
+    moved = sum(r.moved for r in results)
+    flash(f"{moved} of {len(results)} cases moved to the current version.")
+    return render_template("procedure_migrate.html", partnership=partnership, cases={}, moves=[], results=results,
+                           migrations=migration.migrations_of(db.session, partnership))
+
+
+@bp.route("/<slug>/migrations/<int:migration_id>/revert", methods=["POST"])
+@owner_required
+def revert(slug: str, migration_id: int):
+    partnership = _partnership(slug)
+    with unit_of_work(db.session) as work:
+        try:
+            challenge = migration.revert(db.session, clock(), partnership, migration_id, _by())
+        except (NotFound, Conflict) as exc:
+            flash(str(exc))
+            return redirect(url_for(".migrate_page", slug=slug))
+        work.commit()
+        flash(f"{challenge.reference} is back on the version it ran on.")
+    return redirect(url_for(".migrate_page", slug=slug))
 
 
 @bp.app_context_processor

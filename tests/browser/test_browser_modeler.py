@@ -5,12 +5,15 @@ has its problem marked on the element and publishing refused."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from sqlalchemy import select
 
 from engine.cases.raising import raise_challenge
-from engine.models import Partnership, ProcedureChange, Task, User
-from engine.procedures.versions import current_version
+from engine.models import Challenge, Partnership, ProcedureChange, Task, User
+from engine.procedures.files import WORKFLOWS, read_folder
+from engine.procedures.versions import current_version, publish
 from tests.browser import check_page, chromium, log_in, new_page, served
 from tests.conftest import raise_answers
 
@@ -117,3 +120,33 @@ def test_a_broken_diagram_has_its_problem_marked_and_cannot_be_published(live_ap
     session.expire_all()
     darlington = session.scalar(select(Partnership).where(Partnership.slug == "darlington"))
     assert current_version(session, darlington.id).number == 1
+
+
+def test_a_process_owner_moves_open_cases_onto_the_new_version_and_undoes_a_move(live_app, session, clock):
+    _raise(session, clock)
+    _raise(session, clock)
+    darlington = session.scalar(select(Partnership).where(Partnership.slug == "darlington"))
+    files = read_folder(WORKFLOWS / "darlington")
+    changed = files.bpmn_xml.replace("stage_due = working_days_after(stage_started, 5)",
+                                     "stage_due = working_days_after(stage_started, 6)", 1)
+    v2 = publish(session, clock, darlington, dataclasses.replace(files, bpmn_xml=changed), by="test")
+    session.commit()
+    with served(live_app) as base, chromium() as browser:
+        page = new_page(browser)
+        log_in(page, base, "dsp-process-owner")
+        page.get_by_role("link", name="Procedures").click()
+        page.get_by_role("link", name="Move open cases onto the current version").click()
+        plan = page.locator("#migration-plan")
+        assert plan.locator("tbody tr").count() == 2 and plan.get_by_text("yes").count() == 2
+        check_page(page, "the migration's dry run")
+        page.get_by_role("button", name="Move the chosen cases").click()
+        assert "2 of 2 cases moved to the current version." in page.locator(".flash").inner_text()
+        assert page.locator("#migration-results").get_by_text("moved to version 2").count() == 2
+        check_page(page, "the migration's results")
+        page.get_by_role("link", name="Back to the open cases").click()
+        page.get_by_role("button", name="Undo the move of").first.click()
+        assert "is back on the version it ran on" in page.locator(".flash").inner_text()
+        assert page.locator("#migration-plan tbody tr").count() == 1  # the one moved back can move again
+    session.expire_all()
+    versions = sorted(c.procedure_version_id for c in session.scalars(select(Challenge)))
+    assert versions == sorted([v2.id, versions[0]]) and versions[0] != v2.id

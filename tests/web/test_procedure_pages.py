@@ -172,3 +172,21 @@ def test_a_version_exports_as_a_zip_that_imports_as_the_draft_and_an_invalid_one
     session.expire_all()
     assert session.scalar(select(ProcedureDraft.procedure)) == "stoke"
     assert counts(session)[0] == before[0]  # kept as a draft, not published
+
+
+def test_moving_cases_refuses_bad_choices_and_changes_nothing(app, session):
+    client = logged_in(app, "dsp-process-owner")
+    assert "Every open case runs on the current version." in client.get("/procedures/darlington/migrate") \
+        .get_data(as_text=True)
+    before = counts(session)
+    for data in ({}, {"challenge": "x"}, {"challenge": "١"}, {"challenge": "9" * 12}):
+        response = client.post("/procedures/darlington/migrate", data=data)
+        assert response.status_code == 302
+    response = client.post("/procedures/darlington/migrate", data={"challenge": "999"})
+    assert "no such challenge" in response.get_data(as_text=True)
+    response = client.post("/procedures/darlington/migrations/999/revert", follow_redirects=True)
+    assert "No such migration." in response.get_data(as_text=True)
+    assert counts(session) == before
+    other = logged_in(app, "tees-process-owner")
+    assert other.get("/procedures/darlington/migrate").status_code == 404
+    assert other.post("/procedures/darlington/migrate", data={"challenge": "1"}).status_code == 404
