@@ -5,11 +5,25 @@ was waiting on keep their due moments unless they are re-armed (evaluated again 
 
 from __future__ import annotations
 
-from SpiffWorkflow.bpmn.util.diff import diff_workflow, migrate_workflow
+from SpiffWorkflow.bpmn.util.diff import SpecDiff, WorkflowDiff, migrate_workflow
 from SpiffWorkflow.util.task import TaskState
 
 from ..bpmn.serializer import SERIALIZER
 from .run import StepRefused, _Case, specs_for
+
+# Each pair of specs is compared once per step process (the comparison serializes every task spec of both; the
+# specs of a version are parsed once, so the pair's objects are the same for every case).
+_SPEC_DIFFS: dict[tuple[int, int], SpecDiff] = {}
+
+
+def _spec_diff(original, new) -> SpecDiff:
+    key = (id(original), id(new))
+    found = _SPEC_DIFFS.get(key)
+    if found is None:
+        if len(_SPEC_DIFFS) > 64:
+            _SPEC_DIFFS.clear()
+        found = _SPEC_DIFFS[key] = SpecDiff(SERIALIZER.registry, original, new)
+    return found
 
 
 def _name(task) -> str:
@@ -22,7 +36,10 @@ def migrate_case(case: _Case, target: dict[str, str], rearm: bool) -> None:
     move. Nothing runs: what the new version makes due, the worker fires."""
     spec, subprocess_specs = specs_for(target)
     workflow = case.workflow
-    top, subprocesses = diff_workflow(SERIALIZER.registry, workflow, spec, subprocess_specs)
+    # diff_workflow, with each spec comparison made once.
+    top = WorkflowDiff(workflow, _spec_diff(workflow.spec, spec))
+    subprocesses = {sp_id: WorkflowDiff(sub, _spec_diff(sub.spec, subprocess_specs[sub.spec.name]))
+                    if sub.spec.name in subprocess_specs else None for sp_id, sub in workflow.subprocesses.items()}
     reasons: list[str] = []
     if any(diff is None for diff in subprocesses.values()):
         reasons.append("a subprocess it is running is not in the new version")
