@@ -3,7 +3,8 @@
 // process owner sets without writing Python: a lane's role and side, a user task's form and stage, a timer's
 // deadline or reminder (the server writes the expression and gives its date for a sample start), who a script
 // tells and what it says, the script itself, and the form editor with a live preview drawn by the server's own
-// form code. Save keeps the draft; Validate lists the server's problems and marks each on its element.
+// form code. Save keeps the draft; Validate lints the diagram with bpmnlint's recommended rules, then lists the
+// server's problems with them, each marked on its element (warnings apart: they do not stop publishing).
 import Modeler from 'bpmn-js/lib/Modeler';
 import { BpmnPropertiesPanelModule, BpmnPropertiesProviderModule } from 'bpmn-js-properties-panel';
 import 'bpmn-js/dist/assets/diagram-js.css';
@@ -12,6 +13,7 @@ import 'bpmn-js/dist/assets/bpmn-font/css/bpmn.css';
 import '@bpmn-io/properties-panel/assets/properties-panel.css';
 import spiffworkflow from './spiffworkflow-moddle.json';
 import { formEditor } from './form-editor.js';
+import { lint } from './lint.js';
 
 const FORM_PROPERTY = 'formJsonSchemaFilename';
 
@@ -56,7 +58,7 @@ async function start(root) {
     headers: { 'Content-Type': 'application/json', 'X-CSRFToken': csrf },
   });
   const draft = await fetch(root.dataset.draft, { credentials: 'same-origin' }).then((r) => r.json());
-  const state = { forms: draft.forms, lanes: draft.lanes, problems: [], changed: false };
+  const state = { forms: draft.forms, lanes: draft.lanes, problems: [], warnings: [], changed: false };
   const modeler = new Modeler({
     container: root.querySelector('#modeler-canvas'),
     propertiesPanel: { parent: root.querySelector('#modeler-properties') },
@@ -336,9 +338,14 @@ async function start(root) {
 
   async function validate() {
     status.textContent = 'Validating…';
+    const found = await lint(modeler.getDefinitions());
     const response = await post(root.dataset.validate, await files());
-    state.problems = (await response.json()).problems;
+    state.problems = [...found.filter((f) => f.severity === 'error'), ...(await response.json()).problems];
+    state.warnings = found.filter((f) => f.severity !== 'error');
     markProblems();
+    const warnings = root.querySelector('#modeler-warnings');
+    warnings.replaceChildren(...state.warnings.map((w) => node('li', { text: `${w.element}: ${w.message}` })));
+    root.querySelector('#warnings-count').textContent = String(state.warnings.length);
     status.textContent = state.problems.length ? `${state.problems.length} problem(s) found.` : 'Valid.';
     showProperties(selection.get()[0]);
     return state.problems.length === 0;

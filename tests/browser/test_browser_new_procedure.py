@@ -29,6 +29,7 @@ DRAW = """() => {
   const pool = modeling.createShape(factory.createParticipantShape({ isExpanded: true }), { x: 600, y: 300 },
                                     canvas.getRootElement());
   modeling.resizeShape(pool, { x: pool.x, y: pool.y, width: 1100, height: 450 });
+  modeling.updateProperties(pool, { name: 'Wessex professional challenge' });
   const first = modeling.addLane(pool, 'bottom');
   const second = modeling.addLane(pool, 'bottom');
   const lanes = registry.filter((e) => e.type === 'bpmn:Lane').sort((a, b) => a.y - b.y);
