@@ -7,11 +7,12 @@ names both versions' hashes, and a case that cannot move is left untouched and r
 from __future__ import annotations
 
 import base64
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker, undefer
 
 from .. import events
 from ..cases.step import take
@@ -85,18 +86,33 @@ def migrate(session: Session, clock: Clock, partnership: Partnership, challenge_
     """Move each chosen case onto the current version, each in a transaction of its own (committed here); a
     case that cannot move is left as it was and reported with why."""
     target = _target(session, partnership)
-    moves: list[CaseMove] = []
-    for challenge_id in challenge_ids:
-        moves.append(_migrate_one(session, clock, partnership, challenge_id, target, by, rearm))
-    return moves
+    return [_migrate_one(session, clock, partnership.id, challenge_id, target, by, rearm)
+            for challenge_id in challenge_ids]
 
 
-def _migrate_one(session: Session, clock: Clock, partnership: Partnership, challenge_id: int,
+def migrate_many(sessions: sessionmaker, clock: Clock, partnership_id: int, challenge_ids: list[int],
+                 by: str | None, rearm: bool = False, workers: int = 4, batch: int = 500) -> list[CaseMove]:
+    """`migrate` for many cases: batches taken by `workers` threads, each with a session of its own (still one
+    transaction per case; the time of each commit overlaps the others' work). The moves in the cases' order."""
+    def run(ids: list[int]) -> list[CaseMove]:
+        with sessions() as session:
+            partnership = session.get(Partnership, partnership_id)
+            target = _target(session, partnership)
+            moves = [_migrate_one(session, clock, partnership_id, challenge_id, target, by, rearm)
+                     for challenge_id in ids]
+            return moves
+
+    batches = [challenge_ids[n:n + batch] for n in range(0, len(challenge_ids), batch)]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return [move for moves in pool.map(run, batches) for move in moves]
+
+
+def _migrate_one(session: Session, clock: Clock, partnership_id: int, challenge_id: int,
                  target: ProcedureVersion, by: str | None, rearm: bool) -> CaseMove:
     with unit_of_work(session) as work:
         challenge = session.scalar(select(Challenge).where(Challenge.id == challenge_id,
-                                                           Challenge.partnership_id == partnership.id)
-                                   .with_for_update())
+                                                           Challenge.partnership_id == partnership_id)
+                                   .options(undefer(Challenge.state)).with_for_update())
         if challenge is None:
             return CaseMove(challenge_id, "?", False, "no such challenge in this partnership")
         before = version_of(session, challenge)
