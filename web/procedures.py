@@ -328,6 +328,9 @@ def migrate(slug: str):
     results = migration.migrate(db.session, clock(), partnership, [int(v) for v in chosen], _by(),
                                 rearm=request.form.get("rearm") == "yes")
     moved = sum(r.moved for r in results)
+    access_log.log(db.session, clock(), "cases_listed", caller(), what="migration results",
+                   detail={"challenges": [r.challenge_id for r in results]})
+    db.session.commit()
     flash(f"{moved} of {len(results)} cases moved to the current version.")
     return render_template("procedure_migrate.html", partnership=partnership, cases={}, moves=[], results=results,
                            migrations=migration.migrations_of(db.session, partnership))
