@@ -140,7 +140,8 @@ class CaseMigrated(Event):
     name, label = "case_migrated", "Moved to another version of the procedure"
     keys = {"from_version": "the version it ran on", "to_version": "the version it runs on now",
             "from_hash": "the content hash of the one", "to_hash": "and of the other",
-            "rearmed": "whether its waiting timers were evaluated again on the new version", "by": "who"}
+            "rearmed": "whether its waiting timers were evaluated again on the new version",
+            "mapping": "elements the new version gave other ids (old id -> new id)", "by": "who"}
 
 
 class MigrationReverted(Event):

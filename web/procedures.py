@@ -4,6 +4,7 @@ comparison of two versions. Each view calls one engine service in engine.procedu
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, time
 from functools import wraps
 from typing import Any
@@ -299,6 +300,23 @@ def form_preview(slug: str):
     return render_template("_form_preview.html", fields=fields)
 
 
+_ELEMENT_ID = re.compile(r"[A-Za-z_][\w.-]{0,99}")
+
+
+def _mapping(text: str) -> dict[str, str]:
+    """Lines of "old id = new id": the elements the new version gave other ids. `InvalidProcedure` if a line
+    is not that."""
+    mapping = {}
+    for line in text.splitlines()[:200]:
+        if not line.strip():
+            continue
+        old, equals, new = (part.strip() for part in line.partition("="))
+        if not equals or not _ELEMENT_ID.fullmatch(old) or not _ELEMENT_ID.fullmatch(new):
+            raise InvalidProcedure(f"{line[:80]!r} is not \"old id = new id\"")
+        mapping[old] = new
+    return mapping
+
+
 def _listed(challenges) -> None:
     access_log.log(db.session, clock(), "cases_listed", caller(), what="migration",
                    detail={"challenges": [c.id for c in challenges]})
@@ -309,12 +327,19 @@ def _listed(challenges) -> None:
 def migrate_page(slug: str):
     """The open cases not on the current version, each with whether it can move onto it (a dry run)."""
     partnership = _partnership(slug)
+    text = request.args.get("mapping", "")[:10_000]
+    try:
+        mapping = _mapping(text)
+    except InvalidProcedure as exc:
+        flash(str(exc))
+        mapping, text = {}, ""
     cases = migration.open_cases(db.session, partnership)[:200]
-    moves = migration.dry_run(db.session, clock(), partnership, [c.id for c in cases]) if cases else []
+    moves = migration.dry_run(db.session, clock(), partnership, [c.id for c in cases], mapping) if cases else []
     _listed(cases)
     db.session.commit()
     return render_template("procedure_migrate.html", partnership=partnership, cases={c.id: c for c in cases},
-                           moves=moves, results=None, migrations=migration.migrations_of(db.session, partnership))
+                           moves=moves, results=None, mapping=text,
+                           migrations=migration.migrations_of(db.session, partnership))
 
 
 @bp.route("/<slug>/migrate", methods=["POST"])
@@ -325,15 +350,20 @@ def migrate(slug: str):
     if not chosen or not all(v.isascii() and v.isdigit() and len(v) < 10 for v in chosen):
         flash("Choose the cases to move.")
         return redirect(url_for(".migrate_page", slug=slug))
+    try:
+        mapping = _mapping(request.form.get("mapping", "")[:10_000])
+    except InvalidProcedure as exc:
+        flash(str(exc))
+        return redirect(url_for(".migrate_page", slug=slug))
     results = migration.migrate(db.session, clock(), partnership, [int(v) for v in chosen], _by(),
-                                rearm=request.form.get("rearm") == "yes")
+                                rearm=request.form.get("rearm") == "yes", mapping=mapping)
     moved = sum(r.moved for r in results)
     access_log.log(db.session, clock(), "cases_listed", caller(), what="migration results",
                    detail={"challenges": [r.challenge_id for r in results]})
     db.session.commit()
     flash(f"{moved} of {len(results)} cases moved to the current version.")
     return render_template("procedure_migrate.html", partnership=partnership, cases={}, moves=[], results=results,
-                           migrations=migration.migrations_of(db.session, partnership))
+                           mapping="", migrations=migration.migrations_of(db.session, partnership))
 
 
 @bp.route("/<slug>/migrations/<int:migration_id>/revert", methods=["POST"])

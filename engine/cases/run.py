@@ -115,6 +115,7 @@ class StepRequest:
     # waiting timers are evaluated again on it.
     migrate_to: dict[str, str] | None = None
     rearm: bool = False
+    mapping: dict[str, str] | None = None  # elements the new version gave other ids: old id -> new id
 
 
 @dataclass
@@ -278,7 +279,7 @@ def run_step(request: StepRequest) -> StepResult:
         if request.action == "migrate":
             from .migrate import migrate_case  # it builds on this module
 
-            migrate_case(case, request.migrate_to or {}, request.rearm)
+            migrate_case(case, request.migrate_to or {}, request.rearm, request.mapping)
             due = next_timer_due(case.workflow)
             return StepResult([], [], base64.b64encode(dump_workflow(case.workflow)).decode(),
                               due.isoformat() if due else None, False, None)

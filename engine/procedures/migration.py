@@ -58,8 +58,10 @@ def _refusal(challenge: Challenge, target: ProcedureVersion) -> str | None:
     return None
 
 
-def dry_run(session: Session, clock: Clock, partnership: Partnership, challenge_ids: list[int]) -> list[CaseMove]:
-    """Whether each case could move onto the current version now, and why not. Changes nothing."""
+def dry_run(session: Session, clock: Clock, partnership: Partnership, challenge_ids: list[int],
+            mapping: dict[str, str] | None = None) -> list[CaseMove]:
+    """Whether each case could move onto the current version now, and why not (`mapping`: elements the new
+    version gave other ids, old id -> new id). Changes nothing."""
     target = _target(session, partnership)
     moves = []
     for challenge in _chosen(session, partnership, challenge_ids):
@@ -67,7 +69,7 @@ def dry_run(session: Session, clock: Clock, partnership: Partnership, challenge_
         reason = _refusal(challenge, target)
         if reason is None:
             try:
-                take(clock, challenge, challenge.procedure_version, "migrate", migrate_to=target)
+                take(clock, challenge, challenge.procedure_version, "migrate", migrate_to=target, mapping=mapping)
             except (Conflict, StepFailed) as exc:
                 reason = str(exc)
         moves.append(CaseMove(challenge.id, challenge.reference, reason is None, reason or "can move"))
@@ -82,11 +84,11 @@ def _chosen(session: Session, partnership: Partnership, challenge_ids: list[int]
 
 
 def migrate(session: Session, clock: Clock, partnership: Partnership, challenge_ids: list[int], by: str | None,
-            rearm: bool = False) -> list[CaseMove]:
+            rearm: bool = False, mapping: dict[str, str] | None = None) -> list[CaseMove]:
     """Move each chosen case onto the current version, each in a transaction of its own (committed here); a
     case that cannot move is left as it was and reported with why."""
     target = _target(session, partnership)
-    return [_migrate_one(session, clock, partnership.id, challenge_id, target, by, rearm)
+    return [_migrate_one(session, clock, partnership.id, challenge_id, target, by, rearm, mapping)
             for challenge_id in challenge_ids]
 
 
@@ -108,7 +110,8 @@ def migrate_many(sessions: sessionmaker, clock: Clock, partnership_id: int, chal
 
 
 def _migrate_one(session: Session, clock: Clock, partnership_id: int, challenge_id: int,
-                 target: ProcedureVersion, by: str | None, rearm: bool) -> CaseMove:
+                 target: ProcedureVersion, by: str | None, rearm: bool,
+                 mapping: dict[str, str] | None = None) -> CaseMove:
     with unit_of_work(session) as work:
         challenge = session.scalar(select(Challenge).where(Challenge.id == challenge_id,
                                                            Challenge.partnership_id == partnership_id)
@@ -119,7 +122,7 @@ def _migrate_one(session: Session, clock: Clock, partnership_id: int, challenge_
         reason = _refusal(challenge, target)
         if reason is None:
             try:
-                result = take(clock, challenge, before, "migrate", migrate_to=target, rearm=rearm)
+                result = take(clock, challenge, before, "migrate", migrate_to=target, rearm=rearm, mapping=mapping)
             except (Conflict, StepFailed) as exc:
                 reason = str(exc)
         if reason is not None:
@@ -127,7 +130,7 @@ def _migrate_one(session: Session, clock: Clock, partnership_id: int, challenge_
         previous_state, previous_due = challenge.state, challenge.next_timer_due
         events.write(session, clock, challenge.id, [events.CaseMigrated(at=clock.now(), data={
             "from_version": before.number, "to_version": target.number, "from_hash": before.content_hash,
-            "to_hash": target.content_hash, "rearmed": rearm, "by": by})])
+            "to_hash": target.content_hash, "rearmed": rearm, "mapping": mapping or {}, "by": by})])
         event_id = session.scalar(select(func.max(Event.id)).where(Event.challenge_id == challenge.id))
         session.add(CaseMigration(challenge_id=challenge.id, from_version_id=before.id, to_version_id=target.id,
                                   at=clock.now(), by=by, rearmed=rearm, previous_state=previous_state,

@@ -132,3 +132,27 @@ def test_a_move_is_undone_while_nothing_has_happened_since_and_not_after(session
                   {"rationale": "The threshold was not met.", "response": "We will review it."})
     with pytest.raises(Conflict, match="cannot be undone"):
         migration.revert(session, clock, darlington, again.id, "owner")
+
+
+def test_an_element_given_another_id_is_mapped_to_its_new_one(session, clock, darlington, open_case, user):
+    files = read_folder(WORKFLOWS / "darlington")
+    renamed = files.bpmn_xml.replace('"enter_1"', '"start_stage_1"').replace(">enter_1<", ">start_stage_1<")
+    version = publish(session, clock, darlington, dataclasses.replace(files, bpmn_xml=renamed), by="test")
+    session.commit()
+    [refused] = migration.dry_run(session, clock, darlington, [open_case.id])
+    assert not refused.moved and "(enter_1), which this case has already run" in refused.reason
+    [wrong] = migration.dry_run(session, clock, darlington, [open_case.id], mapping={"enter_1": "nowhere"})
+    assert not wrong.moved and "'nowhere'" in wrong.reason
+    [move] = migration.migrate(session, clock, darlington, [open_case.id], by="owner",
+                               mapping={"enter_1": "start_stage_1"})
+    assert move.moved, move.reason
+    session.expire_all()
+    assert session.get(Challenge, open_case.id).procedure_version_id == version.id
+    event = session.scalars(select(Event).where(Event.kind == "case_migrated")).one()
+    assert event.data["mapping"] == {"enter_1": "start_stage_1"}
+    task = session.scalar(select(Task).where(Task.challenge_id == open_case.id))
+    complete_task(session, clock, user("police-practitioner"), task.id,
+                  {"rationale": "The threshold was not met.", "response": "We will review it."})
+    session.expire_all()
+    assert [t.bpmn_id for t in session.scalars(select(Task).where(Task.challenge_id == open_case.id,
+                                                                 Task.status == "open"))] == ["s1_decide"]

@@ -190,3 +190,12 @@ def test_moving_cases_refuses_bad_choices_and_changes_nothing(app, session):
     other = logged_in(app, "tees-process-owner")
     assert other.get("/procedures/darlington/migrate").status_code == 404
     assert other.post("/procedures/darlington/migrate", data={"challenge": "1"}).status_code == 404
+
+
+def test_a_mapping_that_is_not_old_equals_new_is_refused(app, session):
+    client = logged_in(app, "dsp-process-owner")
+    for text in ("enter_1", "enter_1 = ", "a b = c", "__x = y;"):
+        response = client.post("/procedures/darlington/migrate", data={"challenge": "1", "mapping": text},
+                               follow_redirects=True)
+        assert "is not &#34;old id = new id&#34;" in response.get_data(as_text=True) or \
+            'is not "old id = new id"' in response.get_data(as_text=True), text
