@@ -352,9 +352,24 @@ def replay_case(request: dict[str, Any]) -> dict[str, Any]:
             happened += [["notified", None] for _ in moment.notices]
             written.append([moment.at, sorted(happened, key=lambda h: (h[0], h[1] or ""))])
 
+    # The moves onto other versions its history records, each after so many completions (as the case made them).
+    moves = list(request.get("migrations", []))
+
+    def migrate_before(completed: int) -> None:
+        from .migrate import migrate_case  # it builds on this module
+
+        while moves and moves[0]["after"] <= completed:
+            move = moves.pop(0)
+            case.context.now = datetime.fromisoformat(move["at"])
+            due = next_timer_due(case.workflow)
+            if due is not None and due <= case.context.now:
+                record(list(moments(case)))
+            migrate_case(case, move["version"], move["rearm"], move["mapping"])
+
     try:
         record(list(moments(case, datetime.fromisoformat(start.start_at) if start.start_at else None)))
-        for done in request["completions"]:
+        for number, done in enumerate(request["completions"]):
+            migrate_before(number)
             case.context.now = datetime.fromisoformat(done["at"])
             due = next_timer_due(case.workflow)
             if due is not None and due <= case.context.now:
@@ -369,6 +384,7 @@ def replay_case(request: dict[str, Any]) -> dict[str, Any]:
             case.completed.add(str(spiff_task.id))
             written.append([done["at"], [["task_completed", done["element"]]]])
             record(list(moments(case)))
+        migrate_before(len(request["completions"]))
         case.context.now = datetime.fromisoformat(request["until"])
         due = next_timer_due(case.workflow)
         if due is not None and due <= case.context.now:

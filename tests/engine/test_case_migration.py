@@ -10,6 +10,7 @@ import dataclasses
 import pytest
 from sqlalchemy import select
 
+from engine.audit.reexecute import reexecute
 from engine.cases.raising import raise_challenge
 from engine.cases.tasks import claim_task, complete_task
 from engine.errors import Conflict
@@ -121,6 +122,7 @@ def test_a_move_is_undone_while_nothing_has_happened_since_and_not_after(session
     challenge = session.get(Challenge, open_case.id)
     assert (challenge.state, challenge.procedure_version_id, challenge.next_timer_due) == (state, version_id, due)
     assert history(session, challenge.id)[-2:] == ["case_migrated", "migration_reverted"]
+    assert reexecute(session, challenge).matches  # the move undone changed nothing
     with pytest.raises(Conflict, match="undone already"):
         migration.revert(session, clock, darlington, undo.id, "owner")
     session.rollback()
@@ -156,3 +158,17 @@ def test_an_element_given_another_id_is_mapped_to_its_new_one(session, clock, da
     session.expire_all()
     assert [t.bpmn_id for t in session.scalars(select(Task).where(Task.challenge_id == open_case.id,
                                                                  Task.status == "open"))] == ["s1_decide"]
+
+
+def test_a_moved_case_re_executes_from_its_history_across_the_move(session, clock, darlington, open_case, user):
+    """The auditors' re-execution starts a moved case on the version it was raised on and moves it where its
+    history says, deadlines kept as they were."""
+    new_version(session, clock, darlington, LATER_STAGE, REMINDER)
+    migration.migrate(session, clock, darlington, [open_case.id], by="owner")
+    session.expire_all()
+    assert reexecute(session, session.get(Challenge, open_case.id)).matches
+    task = session.scalar(select(Task).where(Task.challenge_id == open_case.id))
+    complete_task(session, clock, user("police-practitioner"), task.id,
+                  {"rationale": "The threshold was not met.", "response": "We will review it."})
+    session.expire_all()
+    assert reexecute(session, session.get(Challenge, open_case.id)).matches
