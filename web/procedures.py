@@ -333,12 +333,15 @@ def migrate_page(slug: str):
     except InvalidProcedure as exc:
         flash(str(exc))
         mapping, text = {}, ""
-    cases = migration.open_cases(db.session, partnership)[:200]
+    chosen = request.args.get("from", "")
+    from_id = int(chosen) if chosen.isascii() and chosen.isdigit() and len(chosen) < 10 else None
+    cases = migration.open_cases(db.session, partnership, from_id)[:200]
     moves = migration.dry_run(db.session, clock(), partnership, [c.id for c in cases], mapping) if cases else []
     _listed(cases)
     db.session.commit()
+    earlier = [v for v in versions_of(db.session, partnership.id) if v.id != partnership.current_version_id]
     return render_template("procedure_migrate.html", partnership=partnership, cases={c.id: c for c in cases},
-                           moves=moves, results=None, mapping=text,
+                           moves=moves, results=None, mapping=text, earlier=earlier, from_id=from_id,
                            migrations=migration.migrations_of(db.session, partnership))
 
 
@@ -363,7 +366,8 @@ def migrate(slug: str):
     db.session.commit()
     flash(f"{moved} of {len(results)} cases moved to the current version.")
     return render_template("procedure_migrate.html", partnership=partnership, cases={}, moves=[], results=results,
-                           mapping="", migrations=migration.migrations_of(db.session, partnership))
+                           mapping="", earlier=[], from_id=None,
+                           migrations=migration.migrations_of(db.session, partnership))
 
 
 @bp.route("/<slug>/migrations/<int:migration_id>/revert", methods=["POST"])

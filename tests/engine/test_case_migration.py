@@ -172,3 +172,18 @@ def test_a_moved_case_re_executes_from_its_history_across_the_move(session, cloc
                   {"rationale": "The threshold was not met.", "response": "We will review it."})
     session.expire_all()
     assert reexecute(session, session.get(Challenge, open_case.id)).matches
+
+
+def test_the_command_moves_the_open_cases_of_a_version(app, session, clock, darlington, open_case):
+    new_version(session, clock, darlington, LATER_STAGE)
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["procedure", "migrate", "--partnership", "darlington", "--dry-run"])
+    assert result.exit_code == 0 and "1 of 1 open cases can move" in result.output, result.output
+    result = runner.invoke(args=["procedure", "migrate", "--partnership", "darlington", "--from-version", "7"])
+    assert result.exit_code == 1 and "no version 7" in result.output
+    result = runner.invoke(args=["procedure", "migrate", "--partnership", "darlington", "--map", "x"])
+    assert result.exit_code == 1 and "is not OLD=NEW" in result.output
+    result = runner.invoke(args=["procedure", "migrate", "--partnership", "darlington", "--from-version", "1"])
+    assert result.exit_code == 0 and "1 of 1 open cases moved" in result.output, result.output
+    session.expire_all()
+    assert session.get(Challenge, open_case.id).procedure_version.number == 2
