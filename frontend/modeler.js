@@ -200,15 +200,17 @@ async function start(root) {
       ['hours', 'hours']], 'working_days');
     const count = node('input', { type: 'number', min: '0', max: '400', step: '1', value: '1' });
     const anchor = select([['stage', 'the stage started'], ['raised', 'the challenge was raised'],
-      ['task', 'the task opened'], ['before', 'before another deadline']], 'stage');
+      ['task', 'the task opened'], ['before', 'before another deadline'], ['after', 'after another deadline']],
+    'stage');
     const other = node('input', { type: 'text', value: 'stage_due' });
     const apply = node('button', { type: 'button', text: 'Set the deadline' });
     const result = node('p', { role: 'status', 'aria-live': 'polite',
       text: current ? `Now: ${current.body}` : 'No expression yet.' });
     apply.addEventListener('click', async () => {
       const before = anchor.value === 'before';
+      const after = anchor.value === 'after';
       const response = await post(root.dataset.deadline, { kind: kind.value, count: Number(count.value),
-        anchor: before ? other.value.trim() : anchor.value, before });
+        anchor: before || after ? other.value.trim() : anchor.value, before, after });
       const answer = await response.json();
       if (!response.ok) { result.textContent = answer.error; return; }
       const expression = moddle.create('bpmn:FormalExpression', { body: answer.expression });
@@ -222,7 +224,7 @@ async function start(root) {
       result.textContent = `${answer.expression}: for a challenge raised ${answer.sample_start}, ${answer.sample}.`;
     });
     return [labelled('How many', count), labelled('Unit', kind), labelled('Counted from', anchor),
-      labelled('Other deadline', other, 'Before another deadline: the variable that holds it.'), apply, result];
+      labelled('Other deadline', other, 'Before or after another deadline: the variable that holds it.'), apply, result];
   }
 
   function scriptEditor(element) {

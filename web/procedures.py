@@ -275,7 +275,8 @@ def deadline(slug: str):
     count = body.get("count")
     if not isinstance(count, int) or isinstance(count, bool):
         return jsonify({"error": "the number of days or hours must be a whole number"}), 422
-    chosen = Deadline(str(body.get("kind", "")), count, str(body.get("anchor", "")), bool(body.get("before")))
+    chosen = Deadline(str(body.get("kind", "")), count, str(body.get("anchor", "")), bool(body.get("before")),
+                      bool(body.get("after")))
     try:
         expression = chosen.expression()
     except InvalidProcedure as exc:

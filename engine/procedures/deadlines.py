@@ -19,6 +19,7 @@ from ..errors import InvalidProcedure
 ANCHORS = {"raised": "raised_at", "stage": "stage_started", "task": "now()"}
 KINDS = {"working_days": "working_days_after", "day": "day_n", "hours": "hours_after"}
 BEFORE = {"working_days": "working_days_before", "hours": "hours_before"}
+AFTER = {"working_days": "working_days_after", "hours": "hours_after"}
 _VARIABLE = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,59}")
 
 
@@ -26,18 +27,19 @@ _VARIABLE = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,59}")
 class Deadline:
     kind: str  # working_days, day or hours
     count: int
-    anchor: str = "stage"  # raised, stage or task; or, with `before`, the variable holding the other deadline
+    anchor: str = "stage"  # raised, stage or task; or, with `before` or `after`, the variable of another deadline
     before: bool = False
+    after: bool = False
 
     def expression(self) -> str:
         if not 0 <= self.count <= 400:
             raise InvalidProcedure("the number of days or hours must be between 0 and 400")
-        if self.before:
-            if self.kind not in BEFORE:
-                raise InvalidProcedure("a reminder before another deadline counts working days or hours")
+        if self.before or self.after:
+            if self.before and self.after or self.kind not in BEFORE:
+                raise InvalidProcedure("a deadline before or after another one counts working days or hours")
             if not _VARIABLE.fullmatch(self.anchor) or self.anchor.startswith("_"):
                 raise InvalidProcedure("name the other deadline by the variable that holds it, such as stage_due")
-            return f"{BEFORE[self.kind]}({self.anchor}, {self.count})"
+            return f"{(BEFORE if self.before else AFTER)[self.kind]}({self.anchor}, {self.count})"
         if self.kind not in KINDS or self.anchor not in ANCHORS:
             raise InvalidProcedure(f"a deadline is one of {', '.join(KINDS)}, counted from one of "
                                    f"{', '.join(ANCHORS)}")
@@ -45,7 +47,7 @@ class Deadline:
 
     def sample(self, calendar: WorkingCalendar, start: datetime) -> str:
         """The date the deadline gives when the challenge was raised, the stage started and the task opened at
-        `start` (and, before another deadline, that deadline is `start`)."""
+        `start` (and, before or after another deadline, that deadline is `start`)."""
         functions = StepScriptEngine(StepContext(now=start, calendar=calendar)).functions()
         name, _, rest = self.expression().partition("(")
         moment = start.isoformat()

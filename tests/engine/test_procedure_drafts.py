@@ -133,10 +133,13 @@ def test_deadlines_in_words_become_expressions_with_their_sample_dates():
              (Deadline("day", 9, "raised"), "day_n(raised_at, 9)", "Monday 4 January 2027, 17:00"),
              (Deadline("hours", 48, "task"), "hours_after(now(), 48)", "Sunday 20 December 2026, 15:00"),
              (Deadline("working_days", 1, "stage_due", before=True), "working_days_before(stage_due, 1)",
-              "Thursday 17 December 2026, 15:00")]
+              "Thursday 17 December 2026, 15:00"),
+             (Deadline("hours", 48, "stage_due", after=True), "hours_after(stage_due, 48)",
+              "Sunday 20 December 2026, 15:00")]
     for deadline, expression, sample in cases:
         assert (deadline.expression(), deadline.sample(calendar, start)) == (expression, sample)
-    for bad in (Deadline("weeks", 1), Deadline("hours", 1, "__class__", before=True), Deadline("hours", 401)):
+    for bad in (Deadline("weeks", 1), Deadline("hours", 1, "__class__", before=True), Deadline("hours", 401),
+                Deadline("day", 2, "stage_due", after=True), Deadline("hours", 1, "x", before=True, after=True)):
         with pytest.raises(InvalidProcedure):
             bad.expression()
 
