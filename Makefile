@@ -18,12 +18,14 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $(NODE_STAMP)
 
-# The front end's bundles (bpmn-js, vega-embed and their styles), built with esbuild from frontend/ into
-# web/static/build/ in one run (a grouped target).
-BUNDLES := web/static/build/replay.js web/static/build/charts.js web/static/build/stalls.js
-$(BUNDLES) &: $(NODE_STAMP) $(wildcard frontend/*.js)
+# The front end's bundles (bpmn-js, its modeler's properties panel, vega-embed, and their styles and fonts), built
+# with esbuild from frontend/ into web/static/build/ in one run (a grouped target).
+BUNDLES := web/static/build/replay.js web/static/build/modeler.js web/static/build/compare.js \
+  web/static/build/charts.js web/static/build/stalls.js
+$(BUNDLES) &: $(NODE_STAMP) $(wildcard frontend/*.js frontend/*.json)
 	node_modules/.bin/esbuild $(addprefix frontend/,$(notdir $(BUNDLES))) --bundle --minify --format=iife \
-	  --outdir=web/static/build --log-level=warning
+	  --outdir=web/static/build --log-level=warning --loader:.woff=file --loader:.woff2=file --loader:.ttf=file \
+	  --loader:.eot=file --loader:.svg=file --alias:domify=./frontend/csp-domify.js
 
 install: $(STAMP) $(NODE_STAMP) $(BUNDLES)
 

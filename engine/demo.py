@@ -31,6 +31,7 @@ DEMO_ROLES: dict[str, str] = {
     "lead_safeguarding_partner": "Lead Safeguarding Partner / Independent Scrutineer",
     "auditor": "Auditor (reads every case of the partnership, changes nothing)",
     "partnership_administrator": "Partnership administrator (agencies, roles, people, sign-in)",
+    "process_owner": "Process owner (edits, validates and publishes the partnership's procedure)",
 }
 
 
@@ -84,6 +85,7 @@ class DemoPartnership:
 
 
 AUDITOR = DemoPerson("auditor", ("auditor",), "Auditor")
+PROCESS_OWNER = DemoPerson("process-owner", ("process_owner",), "Process owner")
 PRACTITIONER = DemoPerson("practitioner", ("practitioner",), "Practitioner")
 MANAGER = DemoPerson("manager", ("line_manager",), "Line Manager / Safeguarding Lead")
 SENIOR = DemoPerson("senior", ("senior_manager",), "Senior Manager")
@@ -112,6 +114,7 @@ DUDLEY = DemoPartnership("dudley", "Dudley Safeguarding People Partnership", (
         DemoPerson("business-unit", ("business_unit",), "DSPP Business Manager"),
         DemoPerson("executive", ("partnership_executive",), "DSPP Executive representative"),
         AUDITOR,
+        PROCESS_OWNER,
     ), is_partnership_body=True),
 ))
 
@@ -130,6 +133,7 @@ TEES = DemoPartnership("tees", "Tees Safeguarding Children Partnerships", (
         DemoPerson("iro", ("independent_reviewing_officer",), "Independent Reviewing Officer"),
         DemoPerson("business-unit", ("business_unit",), "Business Unit officer"),
         AUDITOR,
+        PROCESS_OWNER,
     ), is_partnership_body=True),
 ))
 
@@ -147,6 +151,7 @@ STOKE = DemoPartnership("stoke", "Stoke-on-Trent Safeguarding Children Partnersh
         DemoPerson("sotscp", ("partnership_executive",), "SOTSCP Partnership Manager"),
         DemoPerson("business-unit", ("business_unit",), "SOTSCP Business Unit officer"),
         AUDITOR,
+        PROCESS_OWNER,
     ), is_partnership_body=True),
 ))
 
@@ -181,6 +186,8 @@ def load_demo(session: Session, clock: Clock) -> Partnership:
                         "dsp-scrutineer@demo.invalid", DEMO_PASSWORD, [(unit.id, "lead_safeguarding_partner")])
             create_user(session, "dsp-auditor", "Auditor, DSP Business Unit", "dsp-auditor@demo.invalid",
                         DEMO_PASSWORD, [(unit.id, "auditor")])
+            create_user(session, "dsp-process-owner", "Process owner, DSP Business Unit",
+                        "dsp-process-owner@demo.invalid", DEMO_PASSWORD, [(unit.id, "process_owner")])
         add_roles(session, partnership, DEMO_ROLES)
         publish_seed(session, clock, partnership, read_folder(WORKFLOWS / "darlington"))
         for demo in DEMO_PARTNERSHIPS:
@@ -252,7 +259,8 @@ def demo_logins() -> list[tuple[str, str]]:
     logins = [(f"{short}-{suffix}", f"{label}, {name}") for short, name, _ in DARLINGTON_AGENCIES
               for suffix, _, label in AGENCY_ROLES]
     logins += [("dsp-business-unit", "DSP Business Unit"), ("dsp-scrutineer", "Lead Safeguarding Partners"),
-               ("dsp-auditor", "Auditor, DSP Business Unit")]
+               ("dsp-auditor", "Auditor, DSP Business Unit"),
+               ("dsp-process-owner", "Process owner, DSP Business Unit")]
     for demo in DEMO_PARTNERSHIPS:
         for agency in demo.agencies:
             for person in agency.people:

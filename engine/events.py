@@ -167,6 +167,24 @@ class ContentErased(Event):
             "events": "how many events' content was erased"}
 
 
+class CaseMigrated(Event):
+    """A process owner moved the running case onto another version of its procedure."""
+
+    name, label = "case_migrated", "Moved to another version of the procedure"
+    keys = {"from_version": "the version it ran on", "to_version": "the version it runs on now",
+            "from_hash": "the content hash of the one", "to_hash": "and of the other",
+            "rearmed": "whether its waiting timers were evaluated again on the new version",
+            "mapping": "elements the new version gave other ids (old id -> new id)", "by": "who"}
+
+
+class MigrationReverted(Event):
+    """The case's move to another version was undone before anything else happened to it."""
+
+    name, label = "migration_reverted", "Moved back to the version it ran on"
+    keys = {"from_version": "the version it was moved to", "to_version": "the version it runs on again",
+            "from_hash": "the content hash of the one", "to_hash": "and of the other", "by": "who"}
+
+
 KINDS: dict[str, type[Event]] = {kind.name: kind for kind in Event.__subclasses__()}
 
 

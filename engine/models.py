@@ -609,3 +609,46 @@ class TaskDraft(Base):
     saved_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     saved_by: Mapped[User] = relationship()
+class ProcedureDraft(Base):
+    """A process owner's work on a procedure, saved without publishing: the same parts as a version (diagram,
+    forms, lane map, procedure.json's keys), one draft per partnership and procedure. Publishing it makes a
+    version; the draft stays for the next change."""
+
+    __tablename__ = "procedure_drafts"
+    __table_args__ = (UniqueConstraint("partnership_id", "procedure"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partnership_id: Mapped[int] = mapped_column(ForeignKey("partnerships.id"))
+    procedure: Mapped[str] = mapped_column(String(60))
+    title: Mapped[str] = mapped_column(String(200))
+    process_id: Mapped[str] = mapped_column(String(100))
+    bpmn_xml: Mapped[str] = mapped_column(Text)
+    forms: Mapped[dict] = mapped_column(JSON)
+    lanes: Mapped[dict] = mapped_column(JSON)
+    meta: Mapped[dict] = mapped_column(JSON, default=dict)
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    saved_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
+
+
+class CaseMigration(Base):
+    """A running case moved onto another version of its procedure, with what it was before (so the move can be
+    undone while nothing has happened to the case since: its last event is still the migration's)."""
+
+    __tablename__ = "case_migrations"
+    __table_args__ = (Index("ix_case_migrations_challenge", "challenge_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    challenge_id: Mapped[int] = mapped_column(ForeignKey("challenges.id"))
+    from_version_id: Mapped[int] = mapped_column(ForeignKey("procedure_versions.id"))
+    to_version_id: Mapped[int] = mapped_column(ForeignKey("procedure_versions.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    by: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    rearmed: Mapped[bool] = mapped_column(Boolean, default=False)
+    previous_state: Mapped[bytes] = mapped_column(LargeBinary)
+    previous_next_timer_due: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    event_id: Mapped[int] = mapped_column(Integer)  # the migration's event: undone only while it is the last
+    reverted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    challenge: Mapped[Challenge] = relationship()
+    from_version: Mapped[ProcedureVersion] = relationship(foreign_keys=[from_version_id])
+    to_version: Mapped[ProcedureVersion] = relationship(foreign_keys=[to_version_id])

@@ -29,6 +29,8 @@ FUNCTIONS = (
     Entry("day_n", "The end of day `n` of a procedure that counts the day the concern was raised as day 1 (the first "
                    "working day on or after `start`).", "day_n(start, n)"),
     Entry("hours_before", "The moment `hours` hours before `moment`.", "hours_before(moment, hours)"),
+    Entry("hours_after", "The moment `hours` hours after `moment` (clock hours, weekends and holidays included).",
+          "hours_after(moment, hours)"),
     Entry("local_time", "How a person reads a moment: \"Monday 21 December 2026, 17:00\" in London time.",
           "local_time(moment)"),
     Entry("notify", "Tell people: `to` is one recipient or a list of them (see Notify targets); the subject and "

@@ -76,6 +76,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         views,
     )
     from .supervision import bp as supervision_bp
+    from .procedures import bp as procedures_bp
 
     security.init_app(app)
     database.init_app(app)
@@ -91,6 +92,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(records.bp)
     app.register_blueprint(audit.bp)
     app.register_blueprint(reports.bp)
+    app.register_blueprint(procedures_bp)
     app.register_blueprint(api.bp)
     from . import administration, oidc, subject_access  # administration, single sign-on, subject access
 

@@ -10,7 +10,8 @@ from flask.cli import AppGroup
 from sqlalchemy import func, select
 
 from engine.errors import InvalidProcedure, NotFound
-from engine.models import Challenge, Partnership
+from engine.models import Challenge, Partnership, ProcedureVersion
+from engine.procedures import migration
 from engine.procedures.check import check_procedure
 from engine.procedures.files import read_folder, write_folder
 from engine.procedures.versions import files_of, make_current, publish, roles_of, versions_of
@@ -119,3 +120,38 @@ def versions(slug: str) -> None:
         click.echo(f"{mark} {version.procedure} v{version.number}  {version.published_at:%Y-%m-%d %H:%M}  "
                    f"{version.published_by or '-':28} {version.content_hash[:12]}  "
                    f"{open_cases.get(version.id, 0)} open")
+
+
+@procedure.command("migrate")
+@click.option("--partnership", "slug", required=True)
+@click.option("--from-version", "number", type=int, default=None, help="Only the open cases on this version.")
+@click.option("--dry-run", is_flag=True, help="Say per case whether it can move and why not; change nothing.")
+@click.option("--rearm", is_flag=True, help="Evaluate the cases' waiting deadlines again on the new version.")
+@click.option("--map", "pairs", multiple=True, metavar="OLD=NEW", help="An element the new version gave another id.")
+def migrate_command(slug: str, number: int | None, dry_run: bool, rearm: bool, pairs: tuple[str, ...]) -> None:
+    """Move open cases onto the current version, one transaction each; a case that cannot move is left as it
+    was and listed with why."""
+    partnership = _partnership(slug)
+    mapping = {}
+    for pair in pairs:
+        old, equals, new = pair.partition("=")
+        if not equals or not old.strip() or not new.strip():
+            raise click.ClickException(f"--map {pair!r} is not OLD=NEW")
+        mapping[old.strip()] = new.strip()
+    from_id = None
+    if number is not None:
+        from_id = db.session.scalar(select(ProcedureVersion.id).where(
+            ProcedureVersion.partnership_id == partnership.id, ProcedureVersion.number == number))
+        if from_id is None:
+            raise click.ClickException(f"{slug} has no version {number}")
+    ids = [c.id for c in migration.open_cases(db.session, partnership, from_id)]
+    if dry_run:
+        moves = migration.dry_run(db.session, clock(), partnership, ids, mapping)
+    else:
+        moves = migration.migrate(db.session, clock(), partnership, ids, by="procedure migrate command",
+                                  rearm=rearm, mapping=mapping)
+    for move in moves:
+        if not move.moved:
+            click.echo(f"{move.reference}: stays: {move.reason}")
+    verb = "can move" if dry_run else "moved"
+    click.echo(f"{sum(m.moved for m in moves)} of {len(moves)} open cases {verb} to the current version")

@@ -17,12 +17,15 @@ from sqlalchemy.orm import Session
 from ..cases.run import StepRefused
 from ..cases.runner import replay
 from ..cases.writer import chosen_fields
-from ..models import Agency, Challenge, Event, Task
+from ..models import Agency, CaseMigration, Challenge, Event, ProcedureVersion, Task
 from ..procedures.versions import version_of
 
 # What the history has that the procedure does not write (people's claims, refusals, the raising itself).
+# Moving a case to another version (and back) is a process owner's act, not the procedure's; claims, notes and
+# erasure are people's.
 _NOT_THE_PROCEDURES = {"challenge_raised", "task_claimed", "timer_failed", "step_failed", "challenge_closed",
-                       "task_released", "task_reassigned", "note_added", "content_erased"}
+                       "task_released", "task_reassigned", "note_added", "content_erased", "case_migrated",
+                       "migration_reverted"}
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,22 @@ def reexecute(session: Session, challenge: Challenge) -> Replayed:
     raised = history[0]
     completions = [{"at": e.at.isoformat(), "element": e.element_id or rows[e.task_id].bpmn_id,
                     "answers": (e.data or {}).get("answers", {})} for e in history if e.kind == "task_completed"]
+    # A case moved onto another version starts on the one it was raised on and moves where its history says (a
+    # move undone changed nothing: the case was put back as it was).
+    moved = list(session.scalars(select(CaseMigration).where(CaseMigration.challenge_id == challenge.id,
+                                                             CaseMigration.reverted_at.is_(None))
+                                 .order_by(CaseMigration.id)))
+    events_by_id = {e.id: e for e in history}
+    migrations = []
+    for move in moved:
+        event, target = events_by_id[move.event_id], session.get(ProcedureVersion, move.to_version_id)
+        migrations.append({
+            "at": event.at.isoformat(), "rearm": move.rearmed, "mapping": (event.data or {}).get("mapping") or {},
+            "after": sum(1 for e in history if e.kind == "task_completed" and e.id < move.event_id),
+            "version": {"content_hash": target.content_hash, "bpmn_xml": target.bpmn_xml,
+                        "process_id": target.process_id}})
+    if moved:
+        version = session.get(ProcedureVersion, moved[0].from_version_id)
     partnership = challenge.partnership
     request = {
         "version": {"content_hash": version.content_hash, "bpmn_xml": version.bpmn_xml,
@@ -77,6 +96,7 @@ def reexecute(session: Session, challenge: Challenge) -> Replayed:
         "start": {"now": raised.recorded_at.isoformat(), "at": raised.at.isoformat(),
                   "data": _start_data(session, challenge, raised)},
         "completions": completions,
+        "migrations": migrations,
         "until": max(e.recorded_at for e in history).isoformat(),
     }
     try:

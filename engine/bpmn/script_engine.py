@@ -72,6 +72,8 @@ class StepScriptEngine(PythonScriptEngine):
             "day_n": lambda start, n: calendar.day_n(as_datetime(start), int(n)).isoformat(),
             "hours_before": lambda moment, hours: (as_datetime(moment) - timedelta(hours=float(hours)))
             .astimezone(UTC).isoformat(),
+            "hours_after": lambda moment, hours: (as_datetime(moment) + timedelta(hours=float(hours)))
+            .astimezone(UTC).isoformat(),
             "local_time": lambda moment: local_time(calendar, moment),
             "notify": self._notify,
         }

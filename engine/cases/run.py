@@ -99,8 +99,8 @@ class Moment:
 
 @dataclass
 class StepRequest:
-    """One step of one case. `action`: "start" (with `data`), "advance" (fire what is due) or "complete"
-    (`task` with `answers`, after firing what fell due before)."""
+    """One step of one case. `action`: "start" (with `data`), "advance" (fire what is due), "complete"
+    (`task` with `answers`, after firing what fell due before) or "migrate" (onto `migrate_to`)."""
 
     action: str
     now: str
@@ -113,6 +113,11 @@ class StepRequest:
     start_at: str | None = None
     task: str | None = None
     answers: dict[str, Any] | None = None
+    # For "migrate": the version to move the case onto (content_hash, bpmn_xml, process_id), and whether its
+    # waiting timers are evaluated again on it.
+    migrate_to: dict[str, str] | None = None
+    rearm: bool = False
+    mapping: dict[str, str] | None = None  # elements the new version gave other ids: old id -> new id
 
 
 @dataclass
@@ -221,7 +226,12 @@ def moments(case: _Case, first_at: datetime | None = None) -> Iterator[Moment]:
             if round_ == 0 and first_at is not None and first_at < context.now:
                 context.at = first_at
             if context.at is None and not ready_tasks(workflow, manual=False):
-                return  # nothing due and nothing ready: the case waits (its timers were armed when created)
+                # Nothing due and nothing for the engine to run: the case waits (its timers were armed when
+                # created), with what the completed task itself opened (a user task straight after it).
+                moment = case.moment()
+                if moment is not None:
+                    yield moment
+                return
             _settle(case)
             moment = case.moment()
             if moment is not None:
@@ -269,6 +279,13 @@ def run_step(request: StepRequest) -> StepResult:
     once what fell due has fired, "failed" when the procedure itself fails."""
     try:
         case = _open(request)
+        if request.action == "migrate":
+            from .migrate import migrate_case  # it builds on this module
+
+            migrate_case(case, request.migrate_to or {}, request.rearm, request.mapping)
+            due = next_timer_due(case.workflow)
+            return StepResult([], [], base64.b64encode(dump_workflow(case.workflow)).decode(),
+                              due.isoformat() if due else None, False, None)
         caught_up: list[Moment] = []
         if request.action == "complete":
             due = next_timer_due(case.workflow)
@@ -338,9 +355,24 @@ def replay_case(request: dict[str, Any]) -> dict[str, Any]:
             happened += [["notified", None] for _ in moment.notices]
             written.append([moment.at, sorted(happened, key=lambda h: (h[0], h[1] or ""))])
 
+    # The moves onto other versions its history records, each after so many completions (as the case made them).
+    moves = list(request.get("migrations", []))
+
+    def migrate_before(completed: int) -> None:
+        from .migrate import migrate_case  # it builds on this module
+
+        while moves and moves[0]["after"] <= completed:
+            move = moves.pop(0)
+            case.context.now = datetime.fromisoformat(move["at"])
+            due = next_timer_due(case.workflow)
+            if due is not None and due <= case.context.now:
+                record(list(moments(case)))
+            migrate_case(case, move["version"], move["rearm"], move["mapping"])
+
     try:
         record(list(moments(case, datetime.fromisoformat(start.start_at) if start.start_at else None)))
-        for done in request["completions"]:
+        for number, done in enumerate(request["completions"]):
+            migrate_before(number)
             case.context.now = datetime.fromisoformat(done["at"])
             due = next_timer_due(case.workflow)
             if due is not None and due <= case.context.now:
@@ -355,6 +387,7 @@ def replay_case(request: dict[str, Any]) -> dict[str, Any]:
             case.completed.add(str(spiff_task.id))
             written.append([done["at"], [["task_completed", done["element"]]]])
             record(list(moments(case)))
+        migrate_before(len(request["completions"]))
         case.context.now = datetime.fromisoformat(request["until"])
         due = next_timer_due(case.workflow)
         if due is not None and due <= case.context.now:

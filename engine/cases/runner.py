@@ -79,10 +79,13 @@ class StepProcess:
 
     def take(self, request: StepRequest, seconds: float) -> StepResult:
         message = asdict(request)
-        if request.version["content_hash"] in self.versions:
-            message["version"] = {k: v for k, v in request.version.items() if k != "bpmn_xml"}
+        for key in ("version", "migrate_to"):  # a diagram goes to a process once
+            if message.get(key) and message[key]["content_hash"] in self.versions:
+                message[key] = {k: v for k, v in message[key].items() if k != "bpmn_xml"}
         reply = self.ask({"step": message}, seconds)
         self.versions.add(request.version["content_hash"])
+        if request.migrate_to:
+            self.versions.add(request.migrate_to["content_hash"])
         if "refused" in reply:
             if reply.get("retire"):
                 self.kill()
@@ -205,10 +208,13 @@ def _serve(memory_mb: int) -> None:
                 reply = {"result": replay_case(message["replay"])}
             else:
                 step = message["step"]
-                version = step["version"]
-                if "bpmn_xml" in version:
-                    versions[version["content_hash"]] = version
-                step["version"] = versions[version["content_hash"]]
+                for key in ("version", "migrate_to"):
+                    version = step.get(key)
+                    if version is None:
+                        continue
+                    if "bpmn_xml" in version:
+                        versions[version["content_hash"]] = version
+                    step[key] = versions[version["content_hash"]]
                 reply = {"result": result_to_dict(run_step(StepRequest(**step)))}
         except StepRefused as exc:
             reply = {"refused": exc.kind, "message": str(exc), "retire": exc.retire}

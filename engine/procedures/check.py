@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import ast
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from jsonschema.exceptions import SchemaError
+from lxml import etree
 
 from ..bpmn.checks import scripts_of
 from ..bpmn.parser import cached_procedure, parse_xml
@@ -61,6 +63,67 @@ def _assigned_outcomes(source: str) -> set[str]:
     return found
 
 
+@dataclass(frozen=True)
+class Problem:
+    """One thing that stops a procedure being published: a plain message and, where it has one, the diagram
+    element it is on (so the modeler can mark it)."""
+
+    message: str
+    element: str | None = None
+
+
+def _element_ids(root) -> dict[str, str]:
+    """Each element's name and id -> its id (lanes are named in the lane map, tasks in messages)."""
+    found: dict[str, str] = {}
+    for element in root.iter():
+        if isinstance(element.tag, str) and element.get("id") and etree.QName(element).localname not in _DIAGRAM_TAGS:
+            found.setdefault(element.get("id"), element.get("id"))
+            if element.get("name"):
+                found.setdefault(element.get("name"), element.get("id"))
+    return found
+
+
+def _located(message: str, ids: dict[str, str]) -> Problem:
+    """A message of a check that stops at its first finding, on the element it quotes, if it quotes one."""
+    for quoted in re.findall(r"'([^']+)'|\bof ([A-Za-z_][\w.-]*)", message):
+        for name in quoted:
+            if name in ids:
+                return Problem(message, ids[name])
+    return Problem(message)
+
+
+_DIAGRAM_TAGS = {"BPMNDiagram", "BPMNPlane", "BPMNShape", "BPMNEdge", "BPMNLabel", "definitions"}
+_FLOW_NODE = re.compile(r".*(Task|Event|Gateway|subProcess|callActivity)$|^task$")
+
+
+def unreachable(root) -> list[Problem]:
+    """Flow elements no path from a start event reaches (a boundary event is reached with its activity, a
+    subprocess's contents from its own start)."""
+    nodes: dict[str, Any] = {}
+    following: dict[str, list[str]] = {}
+    starts: list[str] = []
+    for element in root.iter():
+        if not isinstance(element.tag, str) or not element.get("id"):
+            continue
+        local = etree.QName(element).localname
+        if local == "sequenceFlow":
+            following.setdefault(element.get("sourceRef"), []).append(element.get("targetRef"))
+        elif _FLOW_NODE.fullmatch(local):
+            nodes[element.get("id")] = element
+            if local == "startEvent":
+                starts.append(element.get("id"))
+            if local == "boundaryEvent":
+                following.setdefault(element.get("attachedToRef"), []).append(element.get("id"))
+    seen, todo = set(starts), list(starts)
+    while todo:
+        for target in following.get(todo.pop(), ()):
+            if target not in seen:
+                seen.add(target)
+                todo.append(target)
+    return [Problem(f"{etree.QName(element).localname} {element.get('name') or key!r} cannot be reached from a "
+                    "start event", key) for key, element in nodes.items() if key not in seen]
+
+
 def _check_reporting(meta: dict[str, Any]) -> None:
     stage = meta.get("partnership_stage")
     if stage is not None and (type(stage) is not int or stage < 1):
@@ -71,48 +134,77 @@ def _check_reporting(meta: dict[str, Any]) -> None:
         raise InvalidProcedure('procedure.json\'s covers must list "child", "adult" or both')
 
 
-def check_procedure(files: ProcedureFiles, roles: set[str] | None = None,
-                    scripts_checker=None) -> tuple[Any, dict[str, Any]]:
-    """Everything a case will need, checked before anything runs; the parsed specs. `roles`: the partnership's
-    (None: any role name is accepted, as when a folder is validated on its own). `scripts_checker` checks the
-    scripts (default: in a step process)."""
+def problems_of(files: ProcedureFiles, roles: set[str] | None = None,
+                scripts_checker=None) -> tuple[list[Problem], Any]:
+    """Every problem of the procedure that the checks can tell apart, each on its element where it has one, and
+    the parsed specs (None when the diagram cannot be parsed). A diagram that is not XML, or whose scripts
+    leave the sandbox, stops the checks at that problem."""
     unknown = set(files.meta) - PROCEDURE_KEY_NAMES
     if unknown:
-        raise InvalidProcedure(f"procedure.json has keys the product does not know: {', '.join(sorted(unknown))}")
-    _check_reporting(files.meta)
-    root = parse_xml(files.bpmn_xml)
+        return [Problem(f"procedure.json has keys the product does not know: {', '.join(sorted(unknown))}")], None
+    try:
+        _check_reporting(files.meta)
+    except InvalidProcedure as exc:
+        return [Problem(str(exc))], None
+    try:
+        root = parse_xml(files.bpmn_xml)
+    except InvalidProcedure as exc:
+        return [Problem(str(exc))], None
+    ids = _element_ids(root)
     if scripts_checker is None:
         from ..cases.runner import check_scripts as scripts_checker
     problem = scripts_checker(files.bpmn_xml)
     if problem:
-        raise InvalidProcedure(problem)
+        return [_located(problem, ids)], None
+    problems: list[Problem] = []
     for tag, where, source, mode in scripts_of(root):
         if mode == "exec":
             wrong = _assigned_outcomes(source) - OUTCOME_NAMES
             if wrong:
-                raise InvalidProcedure(f"{tag} of {where} sets outcome to {', '.join(sorted(wrong))}; the outcomes "
-                                       f"are {', '.join(sorted(OUTCOME_NAMES))}")
-    # The content hash of the diagram keys the parse: identical diagrams are parsed once per process.
-    spec, subprocess_specs = cached_procedure(files.content_hash(), files.bpmn_xml, files.process_id)
-    _check_forms(files)
-    _check_lanes(files, roles)
+                problems.append(Problem(f"{tag} of {where} sets outcome to {', '.join(sorted(wrong))}; the outcomes "
+                                        f"are {', '.join(sorted(OUTCOME_NAMES))}", ids.get(where)))
+    try:
+        # The content hash of the diagram keys the parse: identical diagrams are parsed once per process.
+        specs = cached_procedure(files.content_hash(), files.bpmn_xml, files.process_id)
+    except InvalidProcedure as exc:
+        return [*problems, _located(str(exc), ids)], None
+    for check in (_check_forms, lambda f: _check_lanes(f, roles)):
+        try:
+            check(files)
+        except InvalidProcedure as exc:
+            problems.append(_located(str(exc), ids))
+    spec, subprocess_specs = specs
     tasks = human_task_specs(spec, subprocess_specs)
     if not tasks:
-        raise InvalidProcedure("the diagram has no user tasks")
+        problems.append(Problem("the diagram has no user tasks"))
     for ts in tasks:
         label = f"user task {ts.bpmn_name or ts.name!r}"
         form = form_of(ts)
         if not form or form not in files.forms:
-            raise InvalidProcedure(f"{label} needs a form (formJsonSchemaFilename) that exists; got {form!r}")
+            problems.append(Problem(f"{label} needs a form (formJsonSchemaFilename) that exists; got {form!r}",
+                                    ts.name))
         if not ts.lane or ts.lane not in files.lanes:
-            raise InvalidProcedure(f"{label} must sit in a lane that the lane map names; got {ts.lane!r}")
+            problems.append(Problem(f"{label} must sit in a lane that the lane map names; got {ts.lane!r}", ts.name))
         stage = properties_of(ts).get("stage", "")
         if not stage.isdigit():
-            raise InvalidProcedure(f"{label} needs a whole-number 'stage' property; got {stage!r}")
-    for specs in (spec, *subprocess_specs.values()):
-        for ts in specs.task_specs.values():
+            problems.append(Problem(f"{label} needs a whole-number 'stage' property; got {stage!r}", ts.name))
+    for spec_of in (spec, *subprocess_specs.values()):
+        for ts in spec_of.task_specs.values():
             definition = getattr(ts, "event_definition", None)
             if definition is not None and type(definition).__name__.endswith("TimerEventDefinition") \
                     and not isinstance(definition, CLOCKED_TIMERS):
-                raise InvalidProcedure(f"timer {ts.bpmn_name!r} is of a kind the engine cannot run on its clock")
-    return spec, subprocess_specs
+                problems.append(Problem(f"timer {ts.bpmn_name!r} is of a kind the engine cannot run on its clock",
+                                        ts.name))
+    problems.extend(unreachable(root))
+    return problems, specs
+
+
+def check_procedure(files: ProcedureFiles, roles: set[str] | None = None,
+                    scripts_checker=None) -> tuple[Any, dict[str, Any]]:
+    """Everything a case will need, checked before anything runs; the parsed specs, or `InvalidProcedure` with
+    the first problem. `roles`: the partnership's (None: any role name is accepted, as when a folder is validated
+    on its own). `scripts_checker` checks the scripts (default: in a step process)."""
+    problems, specs = problems_of(files, roles, scripts_checker)
+    if problems:
+        raise InvalidProcedure(problems[0].message)
+    return specs

@@ -78,7 +78,8 @@ def test_an_auditor_changes_nothing_through_any_route(audit_app, raised, session
     bearer = {"Authorization": f"Bearer {token('dsp-auditor')}"}
     before = counts(session)
     values = {"challenge_id": challenge.id, "task_id": task.id, "key": "monitoring_return", "filename": "site.css",
-              "user_id": 1, "token_id": 1, "slug": "darlington", "membership_id": 1}
+              "user_id": 1, "token_id": 1, "slug": "darlington", "membership_id": 1, "procedure": "darlington",
+              "migration_id": 1}
     tried = []
     with audit_app.test_request_context():
         rules = [(rule, url_for(rule.endpoint, **{a: values[a] for a in rule.arguments}))

@@ -185,7 +185,7 @@ def every_get_route(app, challenge_id: int, task_id: int) -> list[tuple[str, str
     """(endpoint, path) for every route that answers GET, with real ids: a new route with an argument this
     does not know fails here until it is given a value."""
     values = {"challenge_id": challenge_id, "task_id": task_id, "key": "monitoring_return", "filename": "site.css",
-              "user_id": 1, "slug": "darlington"}
+              "user_id": 1, "slug": "darlington", "procedure": "darlington", "version_id": 1}
     found = []
     with app.test_request_context():
         for rule in app.url_map.iter_rules():
@@ -208,12 +208,12 @@ def test_every_route_sends_the_security_headers_and_no_store(app, raised, token,
             "api.task", "account.token_list", "account.password"} <= {endpoint for endpoint, _ in routes}
     for endpoint, path in routes:
         r = client.get(path, base_url=base_url, headers=bearer if path.startswith("/api/") else {})
-        # "/" and the login page send a logged-in user on to My tasks; the audit, reports, administration and subject
-        # access areas, and single sign-on where no identity provider is set, are not found but for those they are
-        # for (tests/web/test_reports_pages.py checks the reports for the roles that read them); my agency's cases
-        # are a manager's (this is a practitioner); every other route answers itself.
+        # "/" and the login page send a logged-in user on to My tasks; the audit, reports, procedures, administration
+        # and subject access areas, and single sign-on where no identity provider is set, are not found but for
+        # those they are for (tests/web/test_reports_pages.py checks the reports for the roles that read them); my
+        # agency's cases are a manager's (this is a practitioner); every other route answers itself.
         expected = 302 if endpoint in ("tasks.index", "auth.login") else 404 if endpoint.startswith(
-            ("audit.", "reports.", "administration.", "subject_access.", "oidc.")) else 403 \
+            ("audit.", "reports.", "procedures.", "administration.", "subject_access.", "oidc.")) else 403 \
             if endpoint == "supervision.agency_cases" else 200
         assert r.status_code == expected, (path, r.status_code)
         assert_protected(r, https, cacheable=endpoint == "static")
