@@ -62,6 +62,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from . import (
         account,
+        administration,
         api,
         audit,
         auth,
@@ -69,14 +70,16 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         cli,
         database,
         notifications,
+        oidc,
+        procedures,
         records,
         reports,
+        subject_access,
+        supervision,
         tasks,
         texts,
         views,
     )
-    from .supervision import bp as supervision_bp
-    from .procedures import bp as procedures_bp
 
     security.init_app(app)
     database.init_app(app)
@@ -84,22 +87,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     auth.init_app(app)
     texts.init_app(app)
     cli.init_app(app)
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(account.bp)
-    app.register_blueprint(tasks.bp)
-    app.register_blueprint(challenges.bp)
-    app.register_blueprint(notifications.bp)
-    app.register_blueprint(records.bp)
-    app.register_blueprint(audit.bp)
-    app.register_blueprint(reports.bp)
-    app.register_blueprint(procedures_bp)
-    app.register_blueprint(api.bp)
-    from . import administration, oidc, subject_access  # administration, single sign-on, subject access
-
     oidc.init_app(app)
-    app.register_blueprint(administration.bp)
-    app.register_blueprint(oidc.bp)
-    app.register_blueprint(subject_access.bp)
-    app.register_blueprint(supervision_bp)
+    for area in (auth, account, tasks, challenges, notifications, records, supervision, audit, reports, procedures,
+                 administration, oidc, subject_access, api):
+        app.register_blueprint(area.bp)
     auth.csrf.exempt(api.bp)
     return app
