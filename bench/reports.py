@@ -22,14 +22,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import func, insert, select  # noqa: E402
 
+from bench.audit import database  # noqa: E402
 from bench.seed import template  # noqa: E402
 from engine.calendar import WorkingCalendar  # noqa: E402
 from engine.clock import MovableClock  # noqa: E402
-from engine.db import make_engine, make_sessions  # noqa: E402
+from engine.db import make_sessions  # noqa: E402
 from engine.demo import load_demo  # noqa: E402
 from engine.models import (  # noqa: E402
     Agency,
-    Base,
     Challenge,
     ChallengeFacts,
     Partnership,
@@ -38,23 +38,10 @@ from engine.models import (  # noqa: E402
     Task,
 )
 
-POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 NOW = datetime(2027, 1, 4, 12, tzinfo=UTC)
 FIRST = datetime(2025, 10, 1, 9, tzinfo=UTC)
 AREAS = ["thresholds", "assessment_outcome", "decision_making", "information_sharing", "case_closure", "other"]
 SHARES = {"darlington": 0.775, "dudley": 0.1, "tees": 0.075, "stoke": 0.05}
-
-
-def database(kind: str, folder: str):
-    if kind == "sqlite":
-        engine = make_engine(f"sqlite:///{folder}/reports.sqlite3")
-    else:
-        engine = make_engine(POSTGRES)
-        with engine.begin() as conn:
-            conn.exec_driver_sql("DROP SCHEMA public CASCADE")
-            conn.exec_driver_sql("CREATE SCHEMA public")
-    Base.metadata.create_all(engine)
-    return engine
 
 
 def build(sessions, total: int) -> None:

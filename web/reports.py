@@ -95,16 +95,18 @@ def _download(data: bytes, name: str, mimetype: str) -> Response:
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _report(period: Period):
-    return report(db.session, g.partnership, period, partnership_calendar(g.partnership), clock().now())
+def _report(what: str):
+    """The figures of the period the request names, their read logged as `what` (and the period)."""
+    period = _period()
+    figures = report(db.session, g.partnership, period, partnership_calendar(g.partnership), clock().now())
+    _log(f"{what} {period.key}")
+    return period, figures
 
 
 @bp.route("")
 @reporter_required
 def index():
-    period = _period()
-    figures = _report(period)
-    _log(f"report {period.key}")
+    period, figures = _report("report")
     return render_template("reports.html", report=figures, period=period, args=_arguments(period),
                            periods=recent_periods(_today()), specs={t.key: charts.spec(t) for t in figures.tables})
 
@@ -112,9 +114,7 @@ def index():
 @bp.route("/print")
 @reporter_required
 def printable():
-    period = _period()
-    figures = _report(period)
-    _log(f"print {period.key}")
+    period, figures = _report("print")
     return render_template("reports_print.html", report=figures, period=period, args=_arguments(period),
                            specs={t.key: charts.spec(t) for t in figures.tables})
 
@@ -122,9 +122,7 @@ def printable():
 @bp.route("/report.pdf")
 @reporter_required
 def pdf():
-    period = _period()
-    figures = _report(period)
-    _log(f"pdf {period.key}")
+    period, figures = _report("pdf")
     name = exports.file_name(g.partnership.slug, "report", period, extension="pdf")
     return Response(report_pdf(figures), mimetype="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="{name}"'})
@@ -133,9 +131,7 @@ def pdf():
 @bp.route("/report.xlsx")
 @reporter_required
 def xlsx():
-    period = _period()
-    figures = _report(period)
-    _log(f"xlsx {period.key}")
+    period, figures = _report("xlsx")
     return _download(exports.report_xlsx(figures.tables),
                      exports.file_name(g.partnership.slug, "report", period, extension="xlsx"), XLSX)
 
@@ -143,12 +139,10 @@ def xlsx():
 @bp.route("/<key>.csv")
 @reporter_required
 def table_csv(key: str):
-    period = _period()
-    figures = _report(period)
+    period, figures = _report(f"csv {key}")
     table = next((t for t in figures.tables if t.key == key), None)
     if table is None:
         abort(404)
-    _log(f"csv {key} {period.key}")
     return _download(exports.csv_bytes([c or "" for c in table.columns], exports.table_rows(table)),
                      exports.file_name(g.partnership.slug, key, period), "text/csv")
 
