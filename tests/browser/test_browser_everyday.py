@@ -5,6 +5,7 @@ list; a claim reassigned by a manager and told to both; every page checked with 
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from engine.accounts import create_user
@@ -103,7 +104,7 @@ def test_risk_first_at_desktop_and_phone_width_then_a_manager_reassigns_a_claim(
         page.get_by_role("button", name="Reassign").click()  # no reason: refused, with a message
         page.locator("#reassign-reason-error").wait_for()
         # Focus moves to the summary of what needs correcting, so a screen reader or keyboard starts there.
-        assert page.evaluate("document.activeElement.id") == "reassign-errors"
+        expect(page.locator("#reassign-errors")).to_be_focused()
         check_page(page, "a refused reassignment")
         page.get_by_label("Give it to").select_option(label="Second practitioner, Durham Constabulary")
         page.get_by_label("Why").fill("On leave from tomorrow.")

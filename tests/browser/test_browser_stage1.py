@@ -4,6 +4,7 @@ agency sees it in My tasks, claims it and completes stage 1; the referrer then s
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from engine.models import Challenge, Task
@@ -53,7 +54,7 @@ def test_practitioner_raises_and_receiving_practitioner_completes_stage_1(live_a
         assert "You have claimed this task." in page.content()
         page.get_by_role("button", name="Submit").click()  # nothing filled in: refused, with messages
         assert page.locator(".error-summary").is_visible()
-        assert page.evaluate("document.activeElement.classList.contains('error-summary')")
+        expect(page.locator(".error-summary")).to_be_focused()
         assert page.locator("#rationale-error").is_visible()
         check_page(page, "a task page with errors")
         page.get_by_label("Rationale for the decision, action or inaction").fill(
