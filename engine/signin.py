@@ -18,7 +18,7 @@ from . import access_log
 from .access_log import Caller
 from .clock import Clock
 from .errors import Invalid, NotFound, Refused, Throttled
-from .models import AccessLog, Agency, Membership, Partnership, User, UserSession
+from .models import AccessLog, Agency, ApiToken, Membership, Partnership, User, UserSession
 from .passwords import check_new_password, check_password, hash_password, random_password
 from .text import cleaned, storable
 from .unit_of_work import unit_of_work
@@ -173,6 +173,15 @@ def end_sessions(session: Session, clock: Clock, user: User, reason: str) -> int
     return result.rowcount
 
 
+def revoke_tokens_of(session: Session, clock: Clock, user: User) -> int:
+    """Revoke every API token of the user still in force: after a reset (the password may have been known to
+    someone else, who could have made tokens with it) or when they leave (so a reactivation revives none)."""
+    result = session.execute(
+        update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=clock.now()).execution_options(synchronize_session=False))
+    return result.rowcount
+
+
 def change_password(session: Session, clock: Clock, user: User, current: str, new: str, confirm: str,
                     address: str | None) -> str:
     """The user's own change: the current password must match, the new one must be acceptable. Ends all the
@@ -199,7 +208,7 @@ def change_password(session: Session, clock: Clock, user: User, current: str, ne
 
 def reset_password(session: Session, clock: Clock, username: str, by: str = "an administrator") -> str:
     """An administrator's reset: a new random password (returned, to hand over) that the user must change at
-    their next login; every session of the user ends. Commits."""
+    their next login; every session and API token of the user ends. Commits."""
     with unit_of_work(session) as work:
         user = session.scalar(select(User).where(User.username == username))
         if user is None:
@@ -208,6 +217,7 @@ def reset_password(session: Session, clock: Clock, username: str, by: str = "an 
         user.password_hash = hash_password(password)
         user.must_change_password = True
         end_sessions(session, clock, user, "password")
+        revoke_tokens_of(session, clock, user)
         access_log.log(session, clock, "password_reset", Caller(user), detail={"by": by})
         work.commit()
         return password

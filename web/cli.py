@@ -12,7 +12,8 @@ from sqlalchemy import select
 from werkzeug.serving import run_simple
 
 from engine import signin, tokens
-from engine.cases.claims import deactivate_user, release_claims_of
+from engine.administration import services
+from engine.cases.claims import release_claims_of
 from engine.cases.timers import fire_due_timers
 from engine.cases.worker import TimerWorker
 from engine.cases.writer import partnership_calendar
@@ -20,6 +21,7 @@ from engine.clock import MovableClock
 from engine.db import make_sessions
 from engine.demo import demo_logins, load_demo
 from engine.demo_history import walk_history
+from engine.errors import ChallengeError
 from engine.models import Partnership, User
 from engine.notifications import SmtpSettings, deliver_pending
 from engine.reports.facts import partnerships_missing_facts, rebuild
@@ -213,11 +215,9 @@ def list_tokens_command(username: str | None) -> None:
 @click.argument("token_id", type=int)
 def revoke_token_command(token_id: int) -> None:
     """Revoke any user's API token by its id (an administrator's command; see list-tokens)."""
-    from engine.errors import NotFound
-
     try:
         row = tokens.revoke_token(db.session, clock(), token_id, None, administrator=True)
-    except NotFound as exc:
+    except ChallengeError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"token {row.id} ({row.name!r} of {row.user.username}) revoked")
 
@@ -247,9 +247,23 @@ def release_claims_command(username: str, reason: str) -> None:
 @click.command("deactivate-user")
 @with_appcontext
 @click.argument("username")
-def deactivate_user_command(username: str) -> None:
-    """Make an account inactive (its sessions and tokens stop working) and release its claims."""
-    count = deactivate_user(db.session, clock(), _user(username))
+@click.option("--partnership", "slug", help="The partnership whose history records it (needed when the account "
+              "belongs to more than one).")
+def deactivate_user_command(username: str, slug: str | None) -> None:
+    """Make an account inactive (its sessions and tokens stop working) and release its claims, as the
+    Administration area does."""
+    user = _user(username)
+    theirs = {m.agency.partnership for m in user.memberships}
+    chosen = {p for p in theirs if slug is None or p.slug == slug}
+    if len(chosen) != 1:
+        if not theirs:
+            raise click.ClickException(f"{username} belongs to no partnership")
+        raise click.ClickException("say which partnership with --partnership: one of "
+                                   + ", ".join(sorted(p.slug for p in theirs)))
+    try:
+        count = services.deactivate(db.session, clock(), None, chosen.pop(), user)
+    except ChallengeError as exc:
+        raise click.ClickException(str(exc)) from None
     click.echo(f"{username} deactivated; {count} claim{'' if count == 1 else 's'} released")
 
 

@@ -6,15 +6,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import events
+from ..cases.claims import release_within
 from ..clock import Clock
 from ..errors import Conflict, Invalid, NotFound
-from ..models import Agency, Membership, Partnership, Role, Task, User
+from ..models import Agency, Membership, Partnership, Role, User
 from ..passwords import hash_password, random_password
-from ..signin import end_sessions
+from ..signin import end_sessions, revoke_tokens_of
 from ..text import storable
 from ..unit_of_work import unit_of_work
 from . import changes
@@ -278,24 +278,15 @@ def deactivate(session: Session, clock: Clock, actor: User | None, partnership: 
         raise Conflict(f"{user.display_name} is already deactivated.")
     _ours_alone(session, actor, partnership, user)
     with unit_of_work(session) as work:
-        now = clock.now()
-        claimed = list(session.scalars(select(Task).where(Task.claimed_by_id == user.id, Task.status == "open")
-                                       .order_by(Task.id)))
-        if claimed:
-            session.execute(update(Task).where(Task.id.in_([t.id for t in claimed]), Task.status == "open")
-                            .values(claimed_by_id=None, claimed_at=None)
-                            .execution_options(synchronize_session=False))
-        for task in claimed:
-            events.write(session, clock, task.challenge_id, [events.TaskReleased(
-                now, {"title": task.title, "from": user.display_name, "reason": "their account was deactivated"},
-                actor_id=actor.id if actor else None, task_id=task.id, element_id=task.bpmn_id)])
+        released = release_within(session, clock, user, "their account was deactivated", actor)
         user.active = False
         end_sessions(session, clock, user, "deactivated")
+        revoke_tokens_of(session, clock, user)
         changes.write(session, clock, partnership.id, actor, changes.PersonDeactivated(
-            {"username": user.username, "released_tasks": [t.id for t in claimed]}))
+            {"username": user.username, "released_tasks": [t.id for t in released]}))
         work.commit()
         session.expire_all()
-        return len(claimed)
+        return len(released)
 
 
 def reactivate(session: Session, clock: Clock, actor: User | None, partnership: Partnership, user: User) -> None:
@@ -321,6 +312,7 @@ def give_one_time_password(session: Session, clock: Clock, actor: User | None, p
         user.password_hash = hash_password(password)
         user.must_change_password = True
         end_sessions(session, clock, user, "password")
+        revoke_tokens_of(session, clock, user)
         changes.write(session, clock, partnership.id, actor, changes.OneTimePasswordSet({"username": user.username}))
         work.commit()
         return password

@@ -1,7 +1,8 @@
 """Nothing stuck: a claim released by its holder, an open task reassigned by a manager to another holder of its
-role (with a reason, told to both), and every claim of someone absent or leaving released at once. A claim lives
-only on the task row, so none of these takes a step of the workflow: each is a conditional update of the row
-(of two changes at once exactly one wins), its event and its notices, in one unit of work."""
+role (with a reason, told to both), and every claim of someone absent or leaving released at once (deactivation
+itself is `administration.services.deactivate`). A claim lives only on the task row, so none of these takes a
+step of the workflow: each is a conditional update of the row (of two changes at once exactly one wins), its event
+and its notices, in one unit of work."""
 
 from __future__ import annotations
 
@@ -144,22 +145,19 @@ def release_claims_of(session: Session, clock: Clock, holder: User, reason: str,
                       actor: User | None = None) -> int:
     """Release every open task `holder` claimed (an absence, a person leaving), each recorded with the reason
     and told to the lane's holders. Returns how many."""
+    with unit_of_work(session) as work:
+        released = release_within(session, clock, holder, reason, actor)
+        work.commit()
+    return len(released)
+
+
+def release_within(session: Session, clock: Clock, holder: User, reason: str, actor: User | None) -> list[Task]:
+    """`release_claims_of` inside a unit of work the caller commits (deactivation, with its own record)."""
     claimed = list(session.scalars(select(Task).where(Task.claimed_by_id == holder.id, Task.status == "open")
                                    .order_by(Task.id)))
-    released = 0
-    with unit_of_work(session) as work:
-        for task in claimed:
-            if _claimed_from(session, task, holder.id, None, clock.now()):
-                _released(session, clock, task, holder, actor_id=actor.id if actor else None, reason=reason)
-                released += 1
-        work.commit()
+    released = []
+    for task in claimed:
+        if _claimed_from(session, task, holder.id, None, clock.now()):
+            _released(session, clock, task, holder, actor_id=actor.id if actor else None, reason=reason)
+            released.append(task)
     return released
-
-
-def deactivate_user(session: Session, clock: Clock, user: User, actor: User | None = None) -> int:
-    """Make an account inactive (its sessions and tokens stop working at their next use) and release its
-    claims. Returns how many claims were released."""
-    with unit_of_work(session) as work:
-        user.active = False
-        work.commit()
-    return release_claims_of(session, clock, user, "their account was deactivated", actor)

@@ -65,12 +65,8 @@ class TaskFilters:
             found.append(Task.stage == self.stage)
         if self.overdue and now is not None:
             found.append(and_(Task.due_at.is_not(None), Task.due_at < now))
-        if self.risk == "significant":
-            found.append(Challenge.significant_risk.is_(True))
-        elif self.risk == "cp_or_lac":
-            found.append(Challenge.cp_or_lac != "neither")
-        elif self.risk == "any":
-            found.append(or_(Challenge.significant_risk.is_(True), Challenge.cp_or_lac != "neither"))
+        if self.risk:
+            found.append(self.risk_condition())
         if self.claimed == "mine":
             found.append(Task.claimed_by_id == user_id)
         elif self.claimed == "unclaimed":
@@ -78,6 +74,11 @@ class TaskFilters:
         if self.side:
             found.append(Task.side == self.side)
         return found
+
+    def risk_condition(self) -> ColumnElement[bool]:
+        """The condition on Challenge of the risk chosen (one is)."""
+        significant, cp_or_lac = Challenge.significant_risk.is_(True), Challenge.cp_or_lac != "neither"
+        return {"significant": significant, "cp_or_lac": cp_or_lac, "any": or_(significant, cp_or_lac)}[self.risk]
 
     @property
     def needs_challenge(self) -> bool:

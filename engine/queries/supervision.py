@@ -75,12 +75,8 @@ def agency_cases(session: Session, user: User, filters: TaskFilters | None = Non
         conditions.append(Challenge.current_stage == filters.stage)
     if filters.overdue and now is not None:
         conditions.append(and_(soonest.c.due_at.is_not(None), soonest.c.due_at < now))
-    if filters.risk == "significant":
-        conditions.append(Challenge.significant_risk.is_(True))
-    elif filters.risk == "cp_or_lac":
-        conditions.append(Challenge.cp_or_lac != "neither")
-    elif filters.risk == "any":
-        conditions.append(or_(Challenge.significant_risk.is_(True), Challenge.cp_or_lac != "neither"))
+    if filters.risk:
+        conditions.append(filters.risk_condition())
     if filters.side == "raising":
         conditions.append(Challenge.raising_agency_id.in_(agencies))
     elif filters.side == "receiving":

@@ -7,12 +7,12 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from engine import signin
+from engine import signin, tokens
 from engine.administration import changes, services, sign_in, staff_import
 from engine.administration.rights import administered_partnerships, people_of
 from engine.cases.tasks import claim_task
 from engine.errors import Conflict, Invalid, Refused
-from engine.models import Event, Task, User
+from engine.models import Event, Notification, Task, User
 from tests.walk import Walk
 
 STAFF = """username,display_name,email,agency,role
@@ -95,6 +95,7 @@ def test_deactivating_someone_who_left_releases_their_claims(session, clock, dem
     leaver = walk.user("police-practitioner")
     claim_task(session, clock, leaver, task.id)
     _, key = signin.log_in(session, clock, "police-practitioner", "demo-password", None)
+    _, token = tokens.create_token(session, clock, leaver, "case system")
     admin = walk.user("dsp-admin")
 
     released = services.deactivate(session, clock, admin, demo, leaver)
@@ -110,12 +111,20 @@ def test_deactivating_someone_who_left_releases_their_claims(session, clock, dem
     assert signin.session_user(session, clock, key, signin.SessionLimits()) is None
     with pytest.raises(Refused):
         signin.log_in(session, clock, "police-practitioner", "demo-password", None)
+    # The lane's other holders are told the task is free, and the account's API tokens are revoked for good.
+    told = session.scalars(select(Notification).where(Notification.challenge_id == challenge.id)
+                           .order_by(Notification.id.desc())).first()
+    assert "released" in told.subject and "their account was deactivated" in told.body
+    services.reactivate(session, clock, admin, demo, leaver)
+    with pytest.raises(Refused):
+        tokens.user_for_token(session, clock, token, None)
+    services.deactivate(session, clock, admin, demo, leaver)
     # Whoever else holds the lane can take it on now: the practitioner who replaces them, say.
     replacement = services.add_person(session, clock, admin, demo, services.NewPerson(
         "police-practitioner-2", "E. Novak, Police Constable", "e.novak@police.uk",
         walk.agency("Durham Constabulary").id, "practitioner"))
     assert claim_task(session, clock, replacement, task.id).claimed_by_id == replacement.id
-    history = changes.history(session, demo.id)[2]
+    history = changes.history(session, demo.id)[4]
     assert (history.kind, history.data) == ("person_deactivated", {"username": "police-practitioner",
                                                                    "released_tasks": [task.id]})
     with pytest.raises(Conflict):
@@ -147,3 +156,16 @@ def test_an_account_of_two_partnerships_is_not_one_partnerships_to_switch_off(se
         services.give_one_time_password(session, clock, dudley_admin, dudley, shared)
     system = session.scalar(select(User).where(User.username == "system-admin"))
     assert services.deactivate(session, clock, system, dudley, shared) == 0
+
+
+def test_a_password_reset_revokes_the_api_tokens_made_with_the_old_password(session, clock, demo):
+    walk = Walk(session, clock, "darlington")
+    nurse = walk.user("police-practitioner")
+    _, token = tokens.create_token(session, clock, nurse, "case system")
+    _, kept = tokens.create_token(session, clock, walk.user("csc-practitioner"), "case system")
+    services.give_one_time_password(session, clock, walk.user("dsp-admin"), demo, nurse)
+    with pytest.raises(Refused):
+        tokens.user_for_token(session, clock, token, None)
+    signin.reset_password(session, clock, "csc-practitioner")
+    with pytest.raises(Refused):
+        tokens.user_for_token(session, clock, kept, None)

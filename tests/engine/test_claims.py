@@ -7,7 +7,8 @@ import pytest
 from sqlalchemy import func, select
 
 from engine.accounts import create_user
-from engine.cases.claims import deactivate_user, reassign_task, release_claims_of, release_task
+from engine.administration import services
+from engine.cases.claims import reassign_task, release_claims_of, release_task
 from engine.cases.raising import raise_challenge
 from engine.cases.tasks import claim_task
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
@@ -132,7 +133,7 @@ def test_an_absence_releases_every_claim_and_deactivation_too(session, clock, us
     assert released.data["reason"] == "off sick"
 
     claim_task(session, clock, second, task.id)
-    assert deactivate_user(session, clock, second) == 1
+    assert services.deactivate(session, clock, None, second.memberships[0].agency.partnership, second) == 1
     session.expire_all()
     assert session.get(Task, task.id).claimed_by_id is None
     assert not second.active
