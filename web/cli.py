@@ -13,6 +13,7 @@ from werkzeug.serving import run_simple
 
 from engine import signin, tokens
 from engine.cases.claims import deactivate_user, release_claims_of
+from engine.cases.reminders import send_due_reminders
 from engine.cases.timers import fire_due_timers
 from engine.cases.worker import TimerWorker
 from engine.cases.writer import partnership_calendar
@@ -173,7 +174,12 @@ def fire_timers(now_text: str | None) -> None:
         total += moved
         if moved == 0:
             break
+    reminded = 0
+    while batch := send_due_reminders(db.session, the_clock):
+        reminded += batch
     click.echo(f"{total} challenge(s) moved on")
+    if reminded:
+        click.echo(f"{reminded} task(s) wanted as soon as possible reminded")
 
 
 def _user(username: str) -> User:
