@@ -8,13 +8,19 @@ working days later (Tuesday 22 December, 17:00), with the diagram's own reminder
 
 from __future__ import annotations
 
+import dataclasses
+
+import pytest
 from sqlalchemy import select
 
 from engine.audit.reexecute import reexecute
 from engine.cases.reminders import manager_of, send_due_reminders
 from engine.cases.tasks import claim_task
 from engine.cases.worker import TimerWorker
+from engine.errors import InvalidProcedure
 from engine.models import Challenge, Event
+from engine.procedures.check import check_procedure
+from engine.procedures.files import WORKFLOWS, read_folder
 from tests.engine.test_darlington_scenario import RESPOND, escalate_to
 from tests.walk import Walk, at
 
@@ -143,3 +149,19 @@ def test_after_downtime_one_reminder_not_one_per_working_day_missed(session, clo
     clock.set(at(2026, 12, 31, 17))
     assert worker.tick() == 2  # the stage 4 target passed (a timer) and the day's reminder
     assert len(reminders(walk, mark)) == 2
+
+
+@pytest.mark.parametrize("entry, message", [
+    ({"tasks": ["s1_respond"], "remind_every_working_days": 0}, "a whole number from 1 to 20"),
+    ({"tasks": ["s1_respond"], "remind_every_working_days": "1"}, "a whole number from 1 to 20"),
+    ({"tasks": [], "remind_every_working_days": 1}, "as_soon_as_possible must be"),
+    ({"tasks": ["s1_respond"], "remind_every_working_days": 1, "hours": 4}, "as_soon_as_possible must be"),
+    ({"tasks": ["s1_respond_deadline"], "remind_every_working_days": 1}, "'s1_respond_deadline', which is not a user"),
+])
+def test_publishing_refuses_an_as_soon_as_possible_the_engine_cannot_keep(entry, message):
+    files = read_folder(WORKFLOWS / "tees")
+    assert files.meta["as_soon_as_possible"]["tasks"] == ["s1_respond", "s1_decide"]
+    check_procedure(files, scripts_checker=lambda xml: None)
+    wrong = dataclasses.replace(files, meta={**files.meta, "as_soon_as_possible": entry})
+    with pytest.raises(InvalidProcedure, match=message):
+        check_procedure(wrong, scripts_checker=lambda xml: None)
