@@ -21,6 +21,7 @@ from engine.clock import MovableClock
 from engine.db import make_sessions
 from engine.demo import demo_logins, load_demo
 from engine.demo_history import walk_history
+from engine.digests import send_digests
 from engine.models import Partnership, User
 from engine.notifications import SmtpSettings, deliver_pending
 from engine.reports.facts import partnerships_missing_facts, rebuild
@@ -262,9 +263,10 @@ def deactivate_user_command(username: str) -> None:
 @click.command("deliver-mail")
 @with_appcontext
 def deliver_mail() -> None:
-    """Send pending notification emails now."""
+    """Send pending notification emails now, and the daily digests due."""
     settings = smtp_settings(current_app) or SmtpSettings(current_app.config["SMTP_HOST"],
                                                           current_app.config["SMTP_PORT"],
                                                           starttls=current_app.config["SMTP_STARTTLS"])
     sent, failed = deliver_pending(db.session, clock(), settings)
-    click.echo(f"{sent} sent, {failed} failed")
+    digests = send_digests(db.session, clock(), settings)
+    click.echo(f"{sent} sent, {failed} failed" + (f"; {digests} daily digest(s) sent" if digests else ""))

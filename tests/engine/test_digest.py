@@ -127,3 +127,14 @@ def test_a_choice_the_page_does_not_offer_is_refused_and_changes_nothing(session
     assert "digest_time" in refused.value.errors
     session.expire_all()
     assert (police.notice_email, police.digest_due_at) == ("each", None)
+
+
+def test_the_deliver_mail_command_sends_the_digests_due(app, session, clock, two_challenges,
+                                                        smtp_server):  # noqa: F811
+    inbox, smtp = smtp_server
+    police, *_ = two_challenges
+    app.config.update(SMTP_HOST=smtp.host, SMTP_PORT=smtp.port, SMTP_STARTTLS="off")
+    clock.set(at(2026, 12, 19, 8))
+    result = app.test_cli_runner().invoke(args=["deliver-mail"])
+    assert result.exit_code == 0 and "1 daily digest(s) sent" in result.output, result.output
+    assert len(to(inbox, police.email)) == 1

@@ -165,3 +165,14 @@ def test_publishing_refuses_an_as_soon_as_possible_the_engine_cannot_keep(entry,
     wrong = dataclasses.replace(files, meta={**files.meta, "as_soon_as_possible": entry})
     with pytest.raises(InvalidProcedure, match=message):
         check_procedure(wrong, scripts_checker=lambda xml: None)
+
+
+def test_the_fire_timers_command_sends_the_reminders_due_too(app, session, clock, demo):
+    walk = tees(session, clock)
+    runner = app.test_cli_runner()
+    early = runner.invoke(args=["fire-timers", "--now", "2026-12-21T16:59:00Z"])
+    assert early.exit_code == 0 and "reminded" not in early.output
+    due = runner.invoke(args=["fire-timers", "--now", "2026-12-21T17:00:00Z"])
+    assert due.exit_code == 0 and "1 task(s) wanted as soon as possible reminded" in due.output, due.output
+    assert walk.recipients(f"{walk.ref}: {REMINDER}Stage 1: respond to the challenge") == {
+        "tees-police-practitioner", "tees-police-manager"}
