@@ -150,6 +150,16 @@ class TaskReassigned(Event):
             "reason": "why"}
 
 
+class ReminderSent(Event):
+    """A task its procedure wants done "as soon as possible" was still open after the interval the procedure sets:
+    its holder and their manager were reminded (by the worker, not by a step of the diagram)."""
+
+    name, label = "reminder_sent", "Reminder sent: wanted as soon as possible"
+    keys = {"title": "the task", "stage": "its stage", "holders": "how many holders were told",
+            "managers": "how many of their managers were told", "manager_role": "the managers' role, if any",
+            "next": "when the next reminder is due"}
+
+
 class NoteAdded(Event):
     """Someone taking part in the challenge added a note to it (at any stage)."""
 
@@ -196,7 +206,7 @@ def label(name: str) -> str:
 def describe(name: str, data: dict[str, Any]) -> str:
     """What a person reads after the label: the task, the stage, the subject."""
     if name in ("task_opened", "task_claimed", "task_completed", "task_lapsed", "task_withdrawn", "task_cancelled",
-                "deadline_missed", "step_failed", "task_released", "task_reassigned"):
+                "deadline_missed", "step_failed", "task_released", "task_reassigned", "reminder_sent"):
         return data.get("title", "")
     if name == "stage_entered":
         return str(data.get("stage", ""))

@@ -117,6 +117,11 @@ class User(Base):
     # Who the user is at their partnership's identity provider (OpenID Connect: issuer and subject), if anyone.
     oidc_issuer: Mapped[str | None] = mapped_column(String(300), nullable=True)
     oidc_subject: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    # How their notices reach them by email (engine.digests): "each" as it happens, or "daily" in one digest at
+    # digest_time (HH:MM, London); digest_due_at is when the next digest is due (the worker's schedule).
+    notice_email: Mapped[str] = mapped_column(String(10), default="each", server_default="each")
+    digest_time: Mapped[str] = mapped_column(String(5), default="08:00", server_default="08:00")
+    digest_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="user")
 
@@ -286,6 +291,7 @@ class Task(Base):
         UniqueConstraint("challenge_id", "task_uuid"),
         Index("ix_tasks_open_by_role", "status", "role", "agency_id", "due_at", "id"),
         Index("ix_tasks_challenge", "challenge_id"),
+        Index("ix_tasks_remind_at", "status", "remind_at"),
         # Where cases stall: a version's tasks opened in a period, with how long each took and its deadline.
         Index("ix_tasks_version_opened", "procedure_version_id", "opened_at", "bpmn_id", "status", "closed_at",
               "due_at"),
@@ -315,6 +321,9 @@ class Task(Base):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     data: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    # A task its procedure wants done "as soon as possible" (procedure.json's as_soon_as_possible): when its next
+    # reminder to the holder and their manager is due (engine.cases.reminders); None for every other task.
+    remind_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     challenge: Mapped[Challenge] = relationship()
     agency: Mapped[Agency] = relationship()
@@ -363,7 +372,7 @@ class Notification(Base):
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    # pending, sent, or failed (gave up after the last attempt).
+    # pending, sent, or failed (gave up after the last attempt); digested: sent in its person's daily digest.
     email_status: Mapped[str] = mapped_column(String(20), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -1,5 +1,6 @@
 """Notifications: written to the outbox in the transaction that caused them (by the step's store, see
-engine.cases.store); sent by SMTP afterwards, read on each person's notifications page."""
+engine.cases.store); sent by SMTP afterwards (each as it happens, or in a person's daily digest: engine.digests),
+read on each person's notifications page."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from datetime import timedelta
 from email.message import EmailMessage
 
 from sqlalchemy import (
+    exists,
     func,
     or_,
     select,
@@ -40,7 +42,7 @@ class SmtpSettings:
 STARTTLS_CHOICES = ("auto", "required", "off")
 
 
-def _connect(smtp: SmtpSettings) -> smtplib.SMTP:
+def connect(smtp: SmtpSettings) -> smtplib.SMTP:
     """A connection to the mail server, upgraded to TLS (its certificate verified) when it offers STARTTLS,
     logged in where a username is set. Refuses to send in the clear when TLS is required or a password would
     travel."""
@@ -72,7 +74,9 @@ def deliver_pending(session: Session, clock: Clock, smtp: SmtpSettings, limit: i
         due = session.scalars(
             select(Notification)
             .where(Notification.email_status == "pending",
-                   or_(Notification.next_attempt_at.is_(None), Notification.next_attempt_at <= now))
+                   or_(Notification.next_attempt_at.is_(None), Notification.next_attempt_at <= now),
+                   # Those who chose one email a day have theirs in the digest (engine.digests).
+                   ~exists().where(User.id == Notification.user_id, User.notice_email == "daily"))
             .order_by(Notification.id)
             .limit(limit)
         ).all()
@@ -80,7 +84,7 @@ def deliver_pending(session: Session, clock: Clock, smtp: SmtpSettings, limit: i
         if not due:
             return 0, 0
         try:
-            server = _connect(smtp)
+            server = connect(smtp)
         except (OSError, smtplib.SMTPException) as exc:
             for row in due:
                 _failed(row, now, f"cannot connect: {exc}")

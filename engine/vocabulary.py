@@ -86,10 +86,23 @@ PROCEDURE_KEYS = (
     Entry("outcome_labels", "How this procedure words its outcomes: outcome -> label (the deciding body's name)."),
     Entry("partnership_stage", "The stage at which the challenge is the partnership's to decide: a challenge that "
                                "reaches it counts as referred to the partnership in the reports."),
+    Entry("as_soon_as_possible",
+          "Tasks the procedure wants done \"as soon as possible\": "
+          "`{\"tasks\": [user task ids], \"remind_every_working_days\": N}` (N from 1 to 20). While such a task "
+          "is open, every N working days (at the end of the working day, counted from when it opened) its holder "
+          "(whoever claimed it, else everyone holding its lane) and their manager (in its agency, the holders of the "
+          "next role up of practitioner, line_manager, senior_manager, head_of_service) are reminded, until it is "
+          "completed or closes; after downtime, one reminder, not one per interval missed."),
     Entry("covers", "Whom the procedure is for: `[\"child\"]` (the default) or `[\"child\", \"adult\"]`; the reports "
                     "count children and adults apart where it covers both."),
 )
 PROCEDURE_KEY_NAMES = frozenset(entry.name for entry in PROCEDURE_KEYS)
+
+# Who a holder's manager is, for the reminders of tasks wanted "as soon as possible": within the task's agency, the
+# holders of the first role above the lane's on this ladder that someone there holds (a line manager's manager is
+# the senior manager, else the head of service). A lane off the ladder, or at its top, has no manager to tell.
+MANAGER_LADDER = ("practitioner", "line_manager", "senior_manager", "head_of_service")
+REMIND_EVERY_LIMIT = 20  # working days
 
 OUTCOMES = (
     Entry("resolved", "Resolved"),

@@ -1,11 +1,11 @@
-"""A person's own account: their password and their API tokens."""
+"""A person's own account: their password, their API tokens, and how their notices are emailed to them."""
 
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from engine import passwords, signin, tokens
+from engine import digests, passwords, signin, tokens
 from engine.errors import Invalid
 
 from .auth import caller, start_session
@@ -62,3 +62,24 @@ def revoke(token_id: int):
     row = tokens.revoke_token(db.session, clock(), token_id, current_user, caller=caller())
     flash(f"The token {row.name!r} has been revoked: it no longer works.")
     return redirect(url_for("account.token_list"))
+
+
+@bp.route("/notices", methods=["GET", "POST"])
+@login_required
+def notices():
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        try:
+            digests.set_notice_email(db.session, clock(), current_user, request.form.get("notice_email"),
+                                     request.form.get("digest_time"))
+        except Invalid as exc:
+            db.session.rollback()
+            errors = exc.errors
+        else:
+            flash(f"Your notices will be emailed to you in one email a day at {current_user.digest_time}."
+                  if current_user.notice_email == "daily" else "Each notice will be emailed to you as it happens.")
+            return redirect(url_for("account.notices"))
+    return render_template("account_notices.html", errors=errors, choices=digests.NOTICE_EMAIL_CHOICES,
+                           times=digests.DIGEST_TIMES, chosen=request.form.get("notice_email") or
+                           current_user.notice_email, chosen_time=request.form.get("digest_time") or
+                           current_user.digest_time), 422 if errors else 200

@@ -14,6 +14,7 @@ from werkzeug.serving import run_simple
 from engine import signin, tokens
 from engine.administration import services
 from engine.cases.claims import release_claims_of
+from engine.cases.reminders import send_due_reminders
 from engine.cases.timers import fire_due_timers
 from engine.cases.worker import TimerWorker
 from engine.cases.writer import partnership_calendar
@@ -21,6 +22,7 @@ from engine.clock import MovableClock
 from engine.db import make_sessions
 from engine.demo import demo_logins, load_demo
 from engine.demo_history import walk_history
+from engine.digests import send_digests
 from engine.errors import ChallengeError
 from engine.models import Partnership, User
 from engine.notifications import SmtpSettings, deliver_pending
@@ -175,7 +177,12 @@ def fire_timers(now_text: str | None) -> None:
         total += moved
         if moved == 0:
             break
+    reminded = 0
+    while batch := send_due_reminders(db.session, the_clock):
+        reminded += batch
     click.echo(f"{total} challenge(s) moved on")
+    if reminded:
+        click.echo(f"{reminded} task(s) wanted as soon as possible reminded")
 
 
 def _user(username: str) -> User:
@@ -270,9 +277,10 @@ def deactivate_user_command(username: str, slug: str | None) -> None:
 @click.command("deliver-mail")
 @with_appcontext
 def deliver_mail() -> None:
-    """Send pending notification emails now."""
+    """Send pending notification emails now, and the daily digests due."""
     settings = smtp_settings(current_app) or SmtpSettings(current_app.config["SMTP_HOST"],
                                                           current_app.config["SMTP_PORT"],
                                                           starttls=current_app.config["SMTP_STARTTLS"])
     sent, failed = deliver_pending(db.session, clock(), settings)
-    click.echo(f"{sent} sent, {failed} failed")
+    digests = send_digests(db.session, clock(), settings)
+    click.echo(f"{sent} sent, {failed} failed" + (f"; {digests} daily digest(s) sent" if digests else ""))

@@ -22,10 +22,10 @@ from ..procedures.versions import version_of
 
 # What the history has that the procedure does not write (people's claims, refusals, the raising itself).
 # Moving a case to another version (and back) is a process owner's act, not the procedure's; claims, notes and
-# erasure are people's.
+# erasure are people's; the worker's reminders of tasks wanted as soon as possible are the engine's.
 _NOT_THE_PROCEDURES = {"challenge_raised", "task_claimed", "timer_failed", "step_failed", "challenge_closed",
                        "task_released", "task_reassigned", "note_added", "content_erased", "case_migrated",
-                       "migration_reverted"}
+                       "migration_reverted", "reminder_sent"}
 
 
 @dataclass(frozen=True)

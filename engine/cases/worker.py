@@ -1,6 +1,7 @@
 """The timer worker: fires due timers within a fraction of a second of their due time, catches up everything
-overdue after downtime, survives the database going away, sends pending mail, and every few seconds takes new
-history into the tamper-evident log and signs a checkpoint. Runs as its own process (the `timer-worker`
+overdue after downtime, survives the database going away, reminds the holders of tasks wanted as soon as
+possible, sends pending mail and the daily digests, and every few seconds takes new history into the
+tamper-evident log and signs a checkpoint. Runs as its own process (the `timer-worker`
 command) or as a thread inside `serve` (the embedded scheduler, for SQLite)."""
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from ..audit.log import extend
 from ..audit.notes import Signer
 from ..clock import Clock
+from ..digests import send_digests
 from ..notifications import SmtpSettings, deliver_pending
 from ..retention import erase_due
+from .reminders import send_due_reminders
 from .timers import fire_batch, next_due
 
 log = logging.getLogger(__name__)
@@ -36,12 +39,16 @@ class TimerWorker:
         self.moved = 0
 
     def tick(self) -> int:
-        """One pass: fire one batch; returns how many cases moved (0 means nothing was due)."""
+        """One pass: fire one batch and send the reminders due; returns how many cases moved and tasks were
+        reminded (0 means nothing was due)."""
         with self.sessions() as session:
             result = fire_batch(session, self.clock, self.batch_size)
+            # After the timers (a deadline may close a task): tasks wanted as soon as possible, still open.
+            reminded = send_due_reminders(session, self.clock, self.batch_size)
             if self.smtp and time.monotonic() - self._last_mail >= self.mail_every:
                 self._last_mail = time.monotonic()
                 deliver_pending(session, self.clock, self.smtp)
+                send_digests(session, self.clock, self.smtp)
             if self.signer and time.monotonic() - self._last_log >= self.log_every:
                 self._last_log = time.monotonic()
                 extend(session, self.clock, self.signer)
@@ -50,7 +57,7 @@ class TimerWorker:
                 self._last_retention = time.monotonic()
                 erase_due(session, self.clock)
         self.moved += result.moved
-        return result.moved + result.failed
+        return result.moved + result.failed + reminded
 
     def _pause(self) -> float:
         """Sleep until the next due timer, but never longer than the idle poll: new cases arrive all the time."""

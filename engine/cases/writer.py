@@ -36,6 +36,13 @@ def stage_word(version: ProcedureVersion) -> str:
     return version.meta.get("stage_word", "stage")
 
 
+def reminder_interval(version: ProcedureVersion, bpmn_id: str) -> int | None:
+    """Every how many working days a task of this version is reminded while open, when its procedure wants it
+    done "as soon as possible" (procedure.json's as_soon_as_possible); None for the other tasks."""
+    entry = version.meta.get("as_soon_as_possible") or {}
+    return entry.get("remind_every_working_days") if bpmn_id in entry.get("tasks", ()) else None
+
+
 def chosen_fields(version: ProcedureVersion) -> list[str]:
     """The fields of a case's data that lanes with an agency chosen while the case runs read it from."""
     return sorted({lane["side"].removeprefix(CHOSEN_PREFIX) for lane in version.lanes.values()
@@ -128,6 +135,7 @@ class Writer:
         challenge, rows = self.challenge, []
         for task in moment.opened:
             lane = self.version.lanes[task.lane]
+            every = reminder_interval(self.version, task.bpmn_id)
             rows.append(dict(
                 challenge_id=challenge.id, procedure_version_id=challenge.procedure_version_id, task_uuid=task.uuid,
                 bpmn_id=task.bpmn_id, title=task.title,
@@ -135,6 +143,7 @@ class Writer:
                 agency_id=self._lane_agency(lane["side"], task.data), stage=task.stage, form=task.form,
                 due_at=datetime.fromisoformat(task.due) if task.due else None, status="open", opened_at=at,
                 claimed_by_id=None, claimed_at=None, completed_by_id=None, completed_at=None, closed_at=None,
+                remind_at=self.calendar.add_working_days(at, every) if every else None,
             ))
         now = self.clock.now()
         for task_id, row in zip(store.open_tasks(self.session, rows), rows, strict=True):

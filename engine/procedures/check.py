@@ -19,7 +19,14 @@ from ..bpmn.tasks import form_of, human_task_specs, properties_of
 from ..bpmn.timers import CLOCKED_TIMERS
 from ..errors import InvalidProcedure
 from ..forms import check_schema
-from ..vocabulary import OUTCOME_NAMES, PROCEDURE_KEY_NAMES, SIDES, reserved_fields, valid_side
+from ..vocabulary import (
+    OUTCOME_NAMES,
+    PROCEDURE_KEY_NAMES,
+    REMIND_EVERY_LIMIT,
+    SIDES,
+    reserved_fields,
+    valid_side,
+)
 from .files import ProcedureFiles
 
 FORM_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,95}\.json")
@@ -134,6 +141,22 @@ def _check_reporting(meta: dict[str, Any]) -> None:
         raise InvalidProcedure('procedure.json\'s covers must list "child", "adult" or both')
 
 
+def as_soon_as_possible_problems(meta: dict[str, Any], user_tasks: set[str]) -> list[Problem]:
+    """procedure.json's as_soon_as_possible: user tasks of the diagram, reminded every 1 to 20 working days."""
+    entry = meta.get("as_soon_as_possible")
+    if entry is None:
+        return []
+    every = entry.get("remind_every_working_days") if isinstance(entry, dict) else None
+    tasks = entry.get("tasks") if isinstance(entry, dict) else None
+    if (not isinstance(tasks, list) or not tasks or not all(isinstance(t, str) for t in tasks)
+            or type(every) is not int or not 1 <= every <= REMIND_EVERY_LIMIT
+            or set(entry) - {"tasks", "remind_every_working_days"}):
+        return [Problem('procedure.json\'s as_soon_as_possible must be {"tasks": [user task ids], '
+                        f'"remind_every_working_days": a whole number from 1 to {REMIND_EVERY_LIMIT}}}')]
+    return [Problem(f"procedure.json's as_soon_as_possible names {task!r}, which is not a user task of the diagram",
+                    task) for task in tasks if task not in user_tasks]
+
+
 def problems_of(files: ProcedureFiles, roles: set[str] | None = None,
                 scripts_checker=None) -> tuple[list[Problem], Any]:
     """Every problem of the procedure that the checks can tell apart, each on its element where it has one, and
@@ -195,6 +218,7 @@ def problems_of(files: ProcedureFiles, roles: set[str] | None = None,
                     and not isinstance(definition, CLOCKED_TIMERS):
                 problems.append(Problem(f"timer {ts.bpmn_name!r} is of a kind the engine cannot run on its clock",
                                         ts.name))
+    problems.extend(as_soon_as_possible_problems(files.meta, {ts.name for ts in tasks}))
     problems.extend(unreachable(root))
     return problems, specs
 

@@ -29,12 +29,16 @@ class NoticeGroup:
 
 
 def notice_groups(session: Session, user: User, unread_only: bool = False, at_risk_only: bool = False,
-                  limit: int = 20, offset: int = 0) -> list[NoticeGroup]:
+                  limit: int = 20, offset: int = 0, email_pending: bool = False,
+                  shown_per_group: int | None = SHOWN_PER_GROUP) -> list[NoticeGroup]:
     """The user's notifications grouped by challenge, newest group first; `offset` groups skipped, at most
-    `limit` (ask for one more to know whether there is a next page)."""
+    `limit` (ask for one more to know whether there is a next page). `email_pending`: only those not emailed yet
+    (a daily digest's); `shown_per_group` None: every notice of each group."""
     mine = [Notification.user_id == user.id]
     if unread_only:
         mine.append(Notification.read_at.is_(None))
+    if email_pending:
+        mine.append(Notification.email_status == "pending")
     groups = (
         select(Notification.challenge_id, func.max(Notification.id).label("last_id"),
                func.count(Notification.id).label("total"),
@@ -62,7 +66,7 @@ def notice_groups(session: Session, user: User, unread_only: bool = False, at_ri
         .subquery()
     )
     shown = session.scalars(select(Notification).join(numbered, numbered.c.id == Notification.id)
-                            .where(numbered.c.n <= SHOWN_PER_GROUP).order_by(Notification.id.desc()))
+                            .where(numbered.c.n <= (shown_per_group or 2**31 - 1)).order_by(Notification.id.desc()))
     for notice in shown:
         found[notice.challenge_id].notices.append(notice)
     return [found[row.challenge_id] for row in rows]

@@ -5,7 +5,10 @@ state of the pages is checked by axe-core and for anything the policy blocked.""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select
 
+from engine.models import User
 from tests.browser import check_page, chromium, log_in, new_page, served
 
 pytestmark = pytest.mark.browser
@@ -67,3 +70,32 @@ def test_a_practitioner_changes_their_password_and_makes_uses_and_revokes_an_api
         check_page(page, "the tokens page after revoking")
         refused = api.get(f"{base}/api/v1/challenges", headers={"Authorization": f"Bearer {secret}"})
         assert refused.status == 401 and refused.headers["www-authenticate"] == "Bearer"
+
+
+def test_a_practitioner_chooses_one_email_a_day_on_their_account(live_app, sessions):
+    with served(live_app) as base, chromium() as browser:
+        page = new_page(browser)
+        log_in(page, base, "police-practitioner")
+        page.get_by_role("link", name="Email of notices").click()
+        page.wait_for_url(f"{base}/account/notices")
+        expect(page.get_by_label("An email for each notice, as it happens")).to_be_checked()
+        check_page(page, "the email of notices page, each notice as it happens")
+
+        page.get_by_label("One email a day listing the day's notices").check()
+        page.get_by_label("Time of the daily email (London time)").select_option("07:00")
+        page.get_by_role("button", name="Save").click()
+        page.wait_for_url(f"{base}/account/notices")
+        expect(page.locator(".flash")).to_have_text("Your notices will be emailed to you in one email a day at 07:00.")
+        expect(page.get_by_label("One email a day listing the day's notices")).to_be_checked()
+        expect(page.get_by_label("Time of the daily email (London time)")).to_have_value("07:00")
+        # Chosen on Friday 18 December 2026 at 15:00: the first digest is on Saturday morning.
+        expect(page.get_by_text("Your next daily email: Sat 19 Dec 2026, 07:00")).to_be_visible()
+        check_page(page, "the email of notices page, one email a day")
+        with sessions() as session:
+            chosen = session.scalar(select(User).where(User.username == "police-practitioner"))
+            assert (chosen.notice_email, chosen.digest_time) == ("daily", "07:00")
+
+        page.get_by_label("An email for each notice, as it happens").check()
+        page.get_by_role("button", name="Save").click()
+        expect(page.locator(".flash")).to_have_text("Each notice will be emailed to you as it happens.")
+        expect(page.get_by_text("Your next daily email")).to_have_count(0)
