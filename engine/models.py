@@ -525,7 +525,8 @@ class IdentityProvider(Base):
     partnership_id: Mapped[int] = mapped_column(ForeignKey("partnerships.id"), unique=True)
     issuer: Mapped[str] = mapped_column(String(300))
     client_id: Mapped[str] = mapped_column(String(200))
-    client_secret: Mapped[str] = mapped_column(String(300))
+    # Sealed (administration.secrets_box): never kept as given.
+    client_secret: Mapped[str] = mapped_column(Text)
     # Create an account at a first sign-in, its memberships from the token's app roles (the "roles" claim).
     create_users: Mapped[bool] = mapped_column(Boolean, default=False)
     # App role value -> [agency name, role key]: what each of the provider's app roles makes its holder here.

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from engine.administration import changes, services, sign_in, staff_import
@@ -14,6 +14,7 @@ from engine.administration.rights import administered, administered_partnerships
 from engine.errors import Conflict, Invalid
 
 from .database import clock, db
+from .security import secret_box
 
 bp = Blueprint("administration", __name__, url_prefix="/administration")
 
@@ -250,7 +251,8 @@ def sign_in_settings(slug: str):
             sign_in.set_sign_in(db.session, clock(), _actor(), found, sign_in.SignInSettings(
                 passwords_allowed=form.get("passwords_allowed") == "1", issuer=form.get("issuer", ""),
                 client_id=form.get("client_id", ""), client_secret=form.get("client_secret", ""),
-                create_users=form.get("create_users") == "1", role_map=form.get("role_map", "")))
+                create_users=form.get("create_users") == "1", role_map=form.get("role_map", "")),
+                secret_box(current_app))
         except Invalid as exc:
             db.session.rollback()
             errors = exc.errors

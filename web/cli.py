@@ -12,7 +12,7 @@ from sqlalchemy import select
 from werkzeug.serving import run_simple
 
 from engine import signin, tokens
-from engine.administration import services
+from engine.administration import services, sign_in
 from engine.cases.claims import release_claims_of
 from engine.cases.reminders import send_due_reminders
 from engine.cases.timers import fire_due_timers
@@ -34,7 +34,7 @@ from .audit_cli import audit
 from .database import clock, db
 from .procedure_cli import procedure
 from .reports_cli import reports
-from .security import audit_signer
+from .security import audit_signer, secret_box
 
 
 def configure_logging() -> None:
@@ -94,10 +94,12 @@ def init_db() -> None:
 
 
 def upgrade_schema() -> None:
-    """The schema up to date; then the reports' facts of any history from before they were kept."""
+    """The schema up to date; then the reports' facts of any history from before they were kept, and the
+    identity providers' client secrets sealed where they were kept as given."""
     from flask_migrate import upgrade
 
     upgrade()
+    sign_in.seal_kept_secrets(db.session, secret_box(current_app))
     for partnership_id in partnerships_missing_facts(db.session):
         partnership = db.session.get(Partnership, partnership_id)
         with unit_of_work(db.session) as work:

@@ -10,17 +10,18 @@ import hashlib
 import requests
 from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.flask_client import OAuth
-from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, url_for
 from joserfc.errors import JoseError
 from sqlalchemy import select
 
 from engine import access_log, single_sign_on
 from engine.access_log import Caller
-from engine.errors import NotFound, Refused
+from engine.errors import Conflict, NotFound, Refused
 from engine.models import IdentityProvider, Partnership
 
 from .auth import start_session
 from .database import clock, db
+from .security import secret_box
 
 bp = Blueprint("oidc", __name__, url_prefix="/login")
 oauth = OAuth()
@@ -41,13 +42,14 @@ def _provider(slug: str) -> tuple[Partnership, IdentityProvider]:
 
 def _client(partnership: Partnership, provider: IdentityProvider):
     """Authlib's client for the provider as configured now: a change of settings makes a new one."""
-    fingerprint = hashlib.sha256("\n".join((provider.issuer, provider.client_id, provider.client_secret))
+    secret = secret_box(current_app).open(provider.client_secret)
+    fingerprint = hashlib.sha256("\n".join((provider.issuer, provider.client_id, secret))
                                  .encode()).hexdigest()[:16]
     name = f"{partnership.slug}-{fingerprint}"
     client = oauth.create_client(name)
     if client is None:
         client = oauth.register(
-            name, client_id=provider.client_id, client_secret=provider.client_secret,
+            name, client_id=provider.client_id, client_secret=secret,
             server_metadata_url=provider.issuer.rstrip("/") + "/.well-known/openid-configuration",
             client_kwargs={"scope": "openid profile email", "code_challenge_method": "S256", "timeout": 10})
     return client
@@ -61,7 +63,11 @@ def _refused(message: str):
 def start(slug: str):
     partnership, provider = _provider(slug)
     try:
-        return _client(partnership, provider).authorize_redirect(url_for(".callback", slug=slug, _external=True))
+        client = _client(partnership, provider)
+    except Conflict as exc:
+        return _refused(str(exc))
+    try:
+        return client.authorize_redirect(url_for(".callback", slug=slug, _external=True))
     except (AuthlibBaseError, requests.RequestException, ValueError):
         return _refused(f"{partnership.name}'s identity provider cannot be reached just now; try again shortly.")
 
@@ -70,7 +76,11 @@ def start(slug: str):
 def callback(slug: str):
     partnership, provider = _provider(slug)
     try:
-        token = _client(partnership, provider).authorize_access_token(
+        client = _client(partnership, provider)
+    except Conflict as exc:
+        return _refused(str(exc))
+    try:
+        token = client.authorize_access_token(
             claims_options={"iss": {"essential": True, "values": [provider.issuer]}})
     except (AuthlibBaseError, JoseError, requests.RequestException, ValueError, KeyError) as exc:
         reason = getattr(exc, "error", None) or type(exc).__name__

@@ -14,6 +14,7 @@ from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
+from engine.administration.secrets_box import SecretBox
 from engine.audit.notes import Signer
 from engine.text import storable
 
@@ -81,6 +82,11 @@ def audit_signer(app: Flask) -> Signer | None:
     if not app.config["DEMO"]:
         return None
     return Signer.from_text(_kept(app, "demo-audit-key", lambda: Signer.generate(app.config["AUDIT_LOG_NAME"]).text()))
+
+
+def secret_box(app: Flask) -> SecretBox:
+    """What the identity providers' client secrets are sealed with: a key derived from SECRET_KEY."""
+    return SecretBox(app.config["SECRET_KEY"])
 
 
 class SessionInterface(SecureCookieSessionInterface):

@@ -18,6 +18,7 @@ from ..models import Agency, IdentityProvider, Partnership, Role, User
 from ..text import storable
 from ..unit_of_work import unit_of_work
 from . import changes
+from .secrets_box import SecretBox
 
 
 @dataclass(frozen=True)
@@ -60,10 +61,20 @@ def _parse_role_map(session: Session, partnership: Partnership, text: str, error
     return mapping
 
 
+def seal_kept_secrets(session: Session, box: SecretBox) -> int:
+    """Seal every client secret kept as given (saved before secrets were sealed). Returns how many. Commits."""
+    with unit_of_work(session) as work:
+        kept = [p for p in session.scalars(select(IdentityProvider)) if not box.is_sealed(p.client_secret)]
+        for provider in kept:
+            provider.client_secret = box.seal(provider.client_secret)
+        work.commit()
+    return len(kept)
+
+
 def set_sign_in(session: Session, clock: Clock, actor: User | None, partnership: Partnership,
-                settings: SignInSettings) -> None:
-    """Save the partnership's sign-in settings. Local passwords can be turned off only once an identity provider
-    is set. Commits."""
+                settings: SignInSettings, box: SecretBox) -> None:
+    """Save the partnership's sign-in settings, the client secret sealed in `box`. Local passwords can be turned
+    off only once an identity provider is set. Commits."""
     errors: dict[str, str] = {}
     provider = provider_of(session, partnership)
     issuer = settings.issuer.strip()
@@ -104,7 +115,7 @@ def set_sign_in(session: Session, clock: Clock, actor: User | None, partnership:
                 session.add(provider)
             provider.issuer, provider.client_id = issuer, client_id
             if secret:
-                provider.client_secret = secret
+                provider.client_secret = box.seal(secret)
             provider.create_users, provider.role_map = settings.create_users, mapping
         elif provider is not None:
             session.delete(provider)

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from engine.administration import sign_in
+from engine.administration.secrets_box import SecretBox
 from engine.models import AccessLog, User
 from tests.browser import check_page, chromium, log_in, log_out, new_page, served
 from tests.identity_provider import identity_provider
@@ -40,7 +41,7 @@ def _sign_in_at_provider(page, base: str, login: str) -> None:
 def _configure(session, clock, demo, issuer: str, client_id: str, secret: str) -> None:
     sign_in.set_sign_in(session, clock, None, demo, sign_in.SignInSettings(
         passwords_allowed=True, issuer=issuer, client_id=client_id, client_secret=secret, create_users=True,
-        role_map="Police.Practitioner, Durham Constabulary, practitioner"))
+        role_map="Police.Practitioner, Durham Constabulary, practitioner"), SecretBox("browser-test"))
 
 
 def test_sign_in_through_the_partnerships_identity_provider(live_app, session, clock, demo, tmp_path):

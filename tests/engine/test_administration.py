@@ -10,6 +10,7 @@ from sqlalchemy import select
 from engine import signin, tokens
 from engine.administration import changes, services, sign_in, staff_import
 from engine.administration.rights import administered_partnerships, people_of
+from engine.administration.secrets_box import SecretBox
 from engine.cases.tasks import claim_task
 from engine.errors import Conflict, Invalid, Refused
 from engine.models import Event, Notification, Task, User
@@ -84,7 +85,8 @@ def test_bad_input_is_refused_with_a_message_and_changes_nothing(session, clock,
     with pytest.raises(Invalid):
         staff_import.read_rows(session, demo, "name,email\nx,y\n")
     with pytest.raises(Invalid):
-        sign_in.set_sign_in(session, clock, None, demo, sign_in.SignInSettings(passwords_allowed=False))
+        sign_in.set_sign_in(session, clock, None, demo, sign_in.SignInSettings(passwords_allowed=False),
+                            SecretBox("test"))
     assert session.query(changes.AdministrationChange).count() == before
 
 
@@ -136,12 +138,23 @@ def test_deactivating_someone_who_left_releases_their_claims(session, clock, dem
 def test_a_partnership_that_turned_passwords_off_refuses_them(session, clock, demo):
     sign_in.set_sign_in(session, clock, None, demo, sign_in.SignInSettings(
         passwords_allowed=False, issuer="https://login.microsoftonline.com/tenant-id/v2.0", client_id="app",
-        client_secret="secret", role_map="Police.Practitioner, Durham Constabulary, practitioner"))
+        client_secret="secret", role_map="Police.Practitioner, Durham Constabulary, practitioner"), SecretBox("test"))
     with pytest.raises(Refused):
         signin.log_in(session, clock, "csc-practitioner", "demo-password", None)
     assert signin.log_in(session, clock, "dudley-csc-practitioner", "demo-password", None)
     provider = sign_in.provider_of(session, demo)
     assert provider.role_map == {"Police.Practitioner": ["Durham Constabulary", "practitioner"]}
+    # The client secret is kept sealed, readable with the service's key only.
+    assert "secret" not in provider.client_secret
+    assert SecretBox("test").open(provider.client_secret) == "secret"
+    with pytest.raises(Conflict, match="enters it again"):
+        SecretBox("another key").open(provider.client_secret)
+    # One kept as given before secrets were sealed is sealed when the schema is brought up to date.
+    provider.client_secret = "kept as given"
+    session.commit()
+    assert sign_in.seal_kept_secrets(session, SecretBox("test")) == 1
+    assert sign_in.seal_kept_secrets(session, SecretBox("test")) == 0
+    assert SecretBox("test").open(sign_in.provider_of(session, demo).client_secret) == "kept as given"
 
 
 def test_an_account_of_two_partnerships_is_not_one_partnerships_to_switch_off(session, clock, demo):

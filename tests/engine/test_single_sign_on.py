@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from engine import single_sign_on
 from engine.administration import services, sign_in
+from engine.administration.secrets_box import SecretBox
 from engine.errors import Refused
 from engine.models import AccessLog, User
 
@@ -22,7 +23,7 @@ ISSUER = "https://login.microsoftonline.com/darlington-tenant/v2.0"
 def provider(session, clock, demo):
     sign_in.set_sign_in(session, clock, None, demo, sign_in.SignInSettings(
         passwords_allowed=True, issuer=ISSUER, client_id="app", client_secret="secret", create_users=False,
-        role_map="Police.Practitioner, Durham Constabulary, practitioner"))
+        role_map="Police.Practitioner, Durham Constabulary, practitioner"), SecretBox("test"))
     return sign_in.provider_of(session, demo)
 
 

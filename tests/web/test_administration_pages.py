@@ -11,6 +11,7 @@ import zlib
 import pytest
 from sqlalchemy import func, select
 
+from engine.administration.secrets_box import SecretBox
 from engine.models import AdministrationChange, Partnership, User
 from tests.web.test_fuzz import NASTY_STRINGS
 
@@ -149,7 +150,8 @@ def test_single_sign_on_refuses_what_it_cannot_follow_and_never_answers_a_500(cl
     from engine.administration import sign_in
 
     sign_in.set_sign_in(session, clock, None, demo, sign_in.SignInSettings(
-        passwords_allowed=True, issuer="http://127.0.0.1:9/unreachable", client_id="app", client_secret="secret"))
+        passwords_allowed=True, issuer="http://127.0.0.1:9/unreachable", client_id="app", client_secret="secret"),
+        SecretBox("test"))
     assert b"Sign in with Darlington Safeguarding Partnership" in client.get("/login").data
     r = client.get("/login/darlington/identity-provider")
     assert r.status_code == 401 and b"cannot be reached" in r.data
