@@ -2,7 +2,7 @@
 ones kept as given, with the service's key, after upgrading)
 
 Revision ID: f1a2b3c4d5e6
-Revises: b7c1d2e3f4a5
+Revises: e4f5a6b7c8d9
 Create Date: 2026-12-02 01:50:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'f1a2b3c4d5e6'
-down_revision = 'b7c1d2e3f4a5'
+down_revision = 'e4f5a6b7c8d9'
 branch_labels = None
 depends_on = None
 
