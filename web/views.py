@@ -8,7 +8,7 @@ from werkzeug.exceptions import BadRequest
 from engine.errors import Conflict, Forbidden, NotFound, StepFailed
 from engine.text import UNSTORABLE_MESSAGE
 
-from . import api
+from . import api, challenges, security
 from .database import db
 from .security import unstorable_fields
 
@@ -61,7 +61,10 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(413)
     def _too_large(exc):
-        message = "That is more than this service accepts in one request (1 MB)."
+        message = security.too_large_message()
+        if security.is_upload(request) and not api.is_api_request():
+            db.session.rollback()
+            return challenges.refused_upload(request.view_args["challenge_id"], message)
         if api.is_api_request():
             return api.too_large(message)
         return render_template("error.html", title="Too large", message=message), 413

@@ -179,7 +179,8 @@ def add_attachment(session: Session, clock: Clock, user: User, challenge_id: int
     if not content:
         problem = "Choose a file: this one is empty." if name else "Choose a file to attach."
     elif size > max_bytes:
-        problem = f"A file can be at most {size_in_words(max_bytes)}; this one is {size_in_words(size)}."
+        limit, this = size_in_words(max_bytes), size_in_words(size)
+        problem = f"A file can be at most {limit}; this one is {'a little larger' if this == limit else this}."
     elif not name or not storable(name):
         problem = "Give the file a name."
     elif kind is None:
