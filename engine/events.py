@@ -171,7 +171,7 @@ class ChallengeWithdrawn(Event):
 class TaskClosedByWithdrawal(Event):
     """An open task was closed, not completed, because its challenge was withdrawn."""
 
-    name, label = "task_closed_by_withdrawal", "Task closed: the challenge was withdrawn"
+    name, label = "task_closed_by_withdrawal", "Task closed (the challenge was withdrawn)"
     keys = {"title": "the task", "stage": "its stage"}
 
 

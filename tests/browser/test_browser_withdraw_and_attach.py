@@ -52,7 +52,7 @@ def test_a_withdrawn_challenge(live_app, challenge_id):
         assert "The family moved away" in page.locator("#withdrawn").inner_text()
         history = page.locator("ol.history").inner_text()
         assert "Challenge withdrawn by its referrer: “The family moved away" in history
-        assert "Task closed: the challenge was withdrawn: Stage 1: respond to the challenge" in history
+        assert "Task closed (the challenge was withdrawn): Stage 1: respond to the challenge" in history
         assert "closed when the challenge was withdrawn" in page.locator(".task-record").first.inner_text()
         assert page.get_by_role("button", name="Withdraw this challenge").count() == 0
         assert page.get_by_role("button", name="Attach the file").count() == 0

@@ -148,6 +148,8 @@ def test_the_withdraw_form_is_the_referrers_alone_and_asks_for_confirmation(app,
     assert "Withdrawn by Practitioner, Darlington Children&#39;s Social Care" in text
     assert "Challenge withdrawn by its referrer: “Settled by phone.”" in text
     assert "closed when the challenge was withdrawn" in text and "Withdraw this challenge" not in text
+    monitoring = client.get(f"/challenges/{page_challenge}/records/monitoring_return").get_data(as_text=True)
+    assert "Withdrawn by the referrer" in monitoring and "Settled by phone." in monitoring
     r = client.post(f"/challenges/{page_challenge}/withdraw", data={"reason": "Again.", "confirm": "yes"})
     assert r.status_code == 409 and "withdrawn already" in r.get_data(as_text=True)
     with app.app_context():
