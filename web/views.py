@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from flask import Flask, render_template, request
+from flask_login import current_user
 from werkzeug.exceptions import BadRequest
 
-from engine.errors import Conflict, Forbidden, NotFound, StepFailed
+from engine.errors import ChallengeError, Conflict, Forbidden, NotFound, StepFailed
 from engine.text import UNSTORABLE_MESSAGE
 
 from . import api, challenges, security
@@ -64,7 +65,11 @@ def init_app(app: Flask) -> None:
         message = security.too_large_message()
         if security.is_upload(request) and not api.is_api_request():
             db.session.rollback()
-            return challenges.refused_upload(request.view_args["challenge_id"], message)
+            if current_user.is_authenticated:  # the page again, for whoever may see it
+                try:
+                    return challenges.refused_upload(request.view_args["challenge_id"], message)
+                except ChallengeError:
+                    db.session.rollback()
         if api.is_api_request():
             return api.too_large(message)
         return render_template("error.html", title="Too large", message=message), 413

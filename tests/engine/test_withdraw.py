@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from engine.audit.log import extend
 from engine.audit.notes import Signer
 from engine.audit.reexecute import reexecute
+from engine.audit.replay import steps
 from engine.audit.verify import verify
 from engine.cases.timers import fire_due_timers
 from engine.cases.withdraw import withdraw_challenge
@@ -74,6 +75,8 @@ def test_the_referrer_withdraws_it_tasks_close_deadlines_stop_and_everyone_is_to
     assert ["Withdrawn by the referrer", 1, 0] in outcomes.rows, outcomes.rows
     result = reexecute(session, challenge)
     assert result.matches, result.message
+    # The auditor's replay shows the task withdrawn at the last step.
+    assert steps(session, challenge)[-1].elements["s1_respond"]["state"] == "withdrawn"
     extend(session, clock, SIGNER)
     assert verify(session, SIGNER.verifier()).ok
 

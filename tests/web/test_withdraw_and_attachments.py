@@ -187,6 +187,13 @@ def test_a_file_attached_on_the_page_is_listed_and_downloaded_and_one_too_large_
     client.post("/logout")
     login("health-practitioner")
     assert client.get(f"/challenges/{page_challenge}/attachments/{attachment_id}").status_code == 404
+    # Too large from someone who may not see the case, or not logged in: the message, and nothing of the case.
+    for _ in range(2):
+        r = client.post(f"/challenges/{page_challenge}/attachments",
+                        **_upload("big.pdf", b"%PDF-1.4\n" + bytes(6 * MB)))
+        assert r.status_code == 413 and "A file can be at most 5 MB" in r.get_data(as_text=True)
+        assert "CH-1042" not in r.get_data(as_text=True)
+        client.post("/logout")
 
 
 def test_other_requests_keep_the_one_megabyte_limit(app, client, login, page_challenge):
