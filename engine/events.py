@@ -167,6 +167,33 @@ class NoteAdded(Event):
     keys = {"text": "the note", "by": "who wrote it"}
 
 
+class ChallengeWithdrawn(Event):
+    """Its referrer withdrew the challenge, with a reason: its open tasks were closed and its deadlines stopped
+    (the challenge is then closed with the outcome "withdrawn"). What the case was waiting on is kept, so a
+    re-execution of its history can check the procedure had reached just that."""
+
+    name, label = "challenge_withdrawn", "Challenge withdrawn by its referrer"
+    keys = {"reason": "why", "by": "who withdrew it", "stage": "the stage it was at",
+            "open_tasks": "the diagram elements of the tasks it was waiting on",
+            "next_timer_due": "the deadline or reminder it was waiting for, stopped"}
+
+
+class TaskClosedByWithdrawal(Event):
+    """An open task was closed, not completed, because its challenge was withdrawn."""
+
+    name, label = "task_closed_by_withdrawal", "Task closed (the challenge was withdrawn)"
+    keys = {"title": "the task", "stage": "its stage"}
+
+
+class AttachmentAdded(Event):
+    """Someone who can see the challenge added a file to it (kept with the challenge; the event holds what
+    identifies the file, never its content)."""
+
+    name, label = "attachment_added", "File attached"
+    keys = {"attachment_id": "the attachment", "file_name": "its name", "kind": "what its content is",
+            "size": "its size in bytes", "sha256": "the SHA-256 of its content", "by": "who added it"}
+
+
 class ContentErased(Event):
     """The challenge's personal content was erased under its partnership's retention period: what people wrote and
     answered is gone; what the statistics need (agencies, area, stages, times, outcome) and the history's hashes
@@ -206,7 +233,8 @@ def label(name: str) -> str:
 def describe(name: str, data: dict[str, Any]) -> str:
     """What a person reads after the label: the task, the stage, the subject."""
     if name in ("task_opened", "task_claimed", "task_completed", "task_lapsed", "task_withdrawn", "task_cancelled",
-                "deadline_missed", "step_failed", "task_released", "task_reassigned", "reminder_sent"):
+                "deadline_missed", "step_failed", "task_released", "task_reassigned", "task_closed_by_withdrawal",
+                "reminder_sent"):
         return data.get("title", "")
     if name == "stage_entered":
         return str(data.get("stage", ""))
@@ -214,6 +242,8 @@ def describe(name: str, data: dict[str, Any]) -> str:
         return data.get("subject", "")
     if name == "timer_fired":
         return data.get("timer", "")
+    if name == "attachment_added":
+        return data.get("file_name", "")
     return ""
 
 

@@ -662,3 +662,27 @@ class CaseMigration(Base):
     challenge: Mapped[Challenge] = relationship()
     from_version: Mapped[ProcedureVersion] = relationship(foreign_keys=[from_version_id])
     to_version: Mapped[ProcedureVersion] = relationship(foreign_keys=[to_version_id])
+
+
+class Attachment(Base):
+    """A file added to a challenge (the summary email the procedure recommends, say), kept in the database with
+    the event that records it (its name, size and SHA-256; never its content). Its content goes with the
+    challenge's words when the retention period erases them (`content` is then NULL, `erased_at` set)."""
+
+    __tablename__ = "attachments"
+    __table_args__ = (Index("ix_attachments_challenge", "challenge_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    challenge_id: Mapped[int] = mapped_column(ForeignKey("challenges.id"))
+    file_name: Mapped[str] = mapped_column(String(200))
+    # What its content was found to be (engine.cases.attachments.KINDS: pdf, docx, odt, txt, eml, png, jpeg).
+    kind: Mapped[str] = mapped_column(String(20))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True, deferred=True)  # lists never need it
+    stage: Mapped[int] = mapped_column(Integer)
+    added_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    added_by: Mapped[User] = relationship()

@@ -1,10 +1,12 @@
-"""Retention: a closed challenge's personal content is erased once its partnership's retention period has passed
-since it closed (UK GDPR's storage limitation). What people wrote and answered goes: the summary and subject
-reference, the answers of its tasks, its notifications' text, the data of its events that carry content, and the
-workflow's state. What the statistics need stays (agencies, area, stages, times, deadlines, outcome), and so do
-the events themselves with their kinds, times and people: the audit log committed to each event's content by a
-hash, so the history still verifies (engine.audit.verify checks an erased event by its header and that hash, and
-says it was erased). The database lets an event's data be replaced by the erased marker and nothing else."""
+"""Retention: a closed challenge's personal content is erased once its partnership's retention period has passed since
+it closed (UK GDPR's storage limitation). What people wrote and answered goes: the summary and subject reference,
+the answers of its tasks, its notifications' text, the data of its events that carry content (notes, the reason it
+was withdrawn, the names of its files), its attachments' content and names, and the workflow's state (an attachment
+keeps its kind, size, hash, stage and who added it when). What the statistics need stays (agencies, area, stages,
+times, deadlines, outcome), and so do the events themselves with their kinds, times and people: the audit log
+committed to each event's content by a hash, so the history still verifies (engine.audit.verify checks an erased
+event by its header and that hash, and says it was erased). The database lets an event's data be replaced by the
+erased marker and nothing else."""
 
 from __future__ import annotations
 
@@ -18,11 +20,12 @@ from sqlalchemy.orm import Session
 from . import events
 from .bpmn.serializer import state_json
 from .clock import Clock
-from .models import Challenge, Event, LogEntry, Notification, Partnership, Task
+from .models import Attachment, Challenge, Event, LogEntry, Notification, Partnership, Task
 from .unit_of_work import unit_of_work
 
 # The events whose data is what people wrote or answered (the others hold titles, stages, times and outcomes).
-CONTENT_KINDS = ("challenge_raised", "task_completed", "notified", "step_failed", "timer_failed")
+CONTENT_KINDS = ("challenge_raised", "task_completed", "notified", "step_failed", "timer_failed", "note_added",
+                 "challenge_withdrawn", "attachment_added")
 ERASED_TEXT = "(erased)"
 _events = Event.__table__
 
@@ -69,6 +72,9 @@ def erase(session: Session, clock: Clock, challenge: Challenge) -> int:
                         .execution_options(synchronize_session=False))
         session.execute(update(Notification).where(Notification.challenge_id == challenge.id)
                         .values(subject=ERASED_TEXT, body="").execution_options(synchronize_session=False))
+        session.execute(update(Attachment).where(Attachment.challenge_id == challenge.id)
+                        .values(content=None, file_name=ERASED_TEXT, erased_at=now)
+                        .execution_options(synchronize_session=False))
         challenge.summary, challenge.subject_reference = "", ERASED_TEXT
         challenge.state, challenge.erased_at = _without_data(challenge.state), now
         events.write(session, clock, challenge.id, [events.ContentErased(

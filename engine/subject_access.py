@@ -1,7 +1,7 @@
 """A subject access export: everything held under a case reference (the child's or adult's reference, not a
 challenge's) in one partnership, as a zip its business unit can hand over: for each challenge its details, its
-history with every answer, its notifications, and its records as PDFs. Only the partnership's business unit may
-make one; each challenge put in it is access-logged."""
+history with every answer, its notifications, its attached files, and its records as PDFs. Only the
+partnership's business unit may make one; each challenge put in it is access-logged."""
 
 from __future__ import annotations
 
@@ -11,13 +11,13 @@ import zipfile
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, undefer
 
 from . import access_log, events
 from .access_log import Caller
 from .clock import Clock
 from .errors import Forbidden, Invalid, NotFound
-from .models import Agency, Challenge, Membership, Notification, User
+from .models import Agency, Attachment, Challenge, Membership, Notification, User
 from .queries.documents import available, build
 from .queries.printing import render_pdf
 from .queries.records import history, stage_records
@@ -66,6 +66,18 @@ def _notifications(session: Session, challenge: Challenge) -> list[dict[str, Any
     return [{"at": _moment(n.created_at), "to": n.email, "subject": n.subject, "body": n.body} for n in rows]
 
 
+def _attachments(session: Session, challenge: Challenge) -> list[Attachment]:
+    return list(session.scalars(select(Attachment).options(undefer(Attachment.content))
+                                .where(Attachment.challenge_id == challenge.id).order_by(Attachment.id)))
+
+
+def _attachment(attachment: Attachment) -> dict[str, Any]:
+    return {"number": attachment.id, "file_name": attachment.file_name, "kind": attachment.kind,
+            "size": attachment.size, "sha256": attachment.sha256, "stage": attachment.stage,
+            "added_by": attachment.added_by.display_name, "added_at": _moment(attachment.added_at),
+            "erased_at": _moment(attachment.erased_at)}
+
+
 README = """Subject access export
 =====================
 
@@ -76,6 +88,8 @@ Everything Professional Challenge holds under the case reference {subject} in {p
   stages.json         each stage's tasks, who completed them and their answers
   history.json        every event of the challenge's history, with its data
   notifications.json  every notification sent about it (email and in the service)
+  attachments.json    the files attached to it: name, kind, size, SHA-256, who added it and when
+  attachments/        the files themselves, each named by its number and its name
   *.pdf               the challenge's records as printed by the service
 
 A challenge whose personal content was erased under the partnership's retention period says when (erased_at);
@@ -103,11 +117,17 @@ def export(session: Session, clock: Clock, caller: Caller, partnership_id: int, 
                                                      made=clock.now().isoformat(), by=caller.user.display_name))
         for challenge in challenges:
             folder = challenge.reference
+            files = _attachments(session, challenge)
             parts = {"challenge.json": _challenge(challenge), "stages.json": _stages(session, challenge),
                      "history.json": _history(session, challenge),
-                     "notifications.json": _notifications(session, challenge)}
+                     "notifications.json": _notifications(session, challenge),
+                     "attachments.json": [_attachment(a) for a in files]}
             for name, content in parts.items():
                 archive.writestr(f"{folder}/{name}", json.dumps(content, indent=2, ensure_ascii=False))
+            for attachment in files:
+                if attachment.content is not None:
+                    archive.writestr(f"{folder}/attachments/{attachment.id}-{attachment.file_name}",
+                                     attachment.content)
             if challenge.erased_at is None:
                 for key in available(challenge):
                     archive.writestr(f"{folder}/{key}.pdf", render_pdf(build(session, challenge, key)))

@@ -108,6 +108,7 @@ OUTCOMES = (
     Entry("resolved", "Resolved"),
     Entry("decided_by_partnership", "Decided by the partnership"),
     Entry("closed", "Closed"),
+    Entry("withdrawn", "Withdrawn by the referrer"),
 )
 OUTCOME_NAMES = frozenset(entry.name for entry in OUTCOMES)
 
@@ -124,7 +125,7 @@ TASK_STATUSES = (
     Entry("open", "Waiting for the holders of its lane."),
     Entry("completed", "Completed with answers."),
     Entry("lapsed", "Closed by its deadline: the case moved on without it."),
-    Entry("withdrawn", "Closed because the case took another path."),
+    Entry("withdrawn", "Closed because the case took another path, or because the challenge was withdrawn."),
     Entry("cancelled", "Closed by the procedure, in history recorded before lapsed and withdrawn were told apart."),
 )
 
@@ -137,7 +138,8 @@ SECTIONS = (
     ("procedure.json keys", "What a procedure's procedure.json may say.", PROCEDURE_KEYS),
     ("Reported answers", "Form fields the partnership's reports read from the answers of a case's tasks.",
      REPORTED_ANSWERS),
-    ("Outcomes", "What a script may set `outcome` to (the challenge's outcome when its procedure ends).", OUTCOMES),
+    ("Outcomes", "What a script may set `outcome` to (the challenge's outcome when its procedure ends); "
+     "`withdrawn` is also what a challenge its referrer withdrew ends with.", OUTCOMES),
     ("Task statuses", "What a task row's status can be.", TASK_STATUSES),
 )
 

@@ -47,6 +47,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         WTF_CSRF_TIME_LIMIT=None,
         # No form or API body of ours comes near this; anything larger is refused before it is read.
         MAX_CONTENT_LENGTH=1024 * 1024,
+        # Except a file attached to a challenge, which may be this large (web.security.LimitedRequest).
+        ATTACHMENT_MAX_BYTES=_number("PC_ATTACHMENT_MAX_MB", 5) * 1024 * 1024,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
     )

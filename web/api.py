@@ -11,10 +11,12 @@ from sqlalchemy import select
 
 from engine import tokens
 from engine.access_log import Caller
+from engine.cases import attachments
 from engine.cases.claims import reassign_task, release_task
 from engine.cases.notes import add_note
 from engine.cases.raising import raise_challenge, raising_agencies, receiving_agencies
 from engine.cases.tasks import claim_task, complete_task
+from engine.cases.withdraw import withdraw_challenge
 from engine.errors import Conflict, Forbidden, Invalid, NotFound, Refused, StepFailed
 from engine.models import Challenge, Event, Task, User
 from engine.queries import access
@@ -23,8 +25,10 @@ from engine.queries.filters import TaskFilters
 from engine.queries.records import history
 from engine.text import UNSTORABLE_MESSAGE, unstorable_paths
 
+from .challenges import attachment_response
 from .database import clock, db
 from .openapi import OPENAPI
+from .security import too_large_message
 
 # How deeply a JSON body may nest: ours go two levels deep; Python's parser would recurse until it failed.
 MAX_JSON_DEPTH = 32
@@ -367,3 +371,55 @@ def complete(task_id: int):
     body = _json_body()
     answers = body.get("data", body)
     return jsonify(task_json(complete_task(db.session, clock(), g.user, task_id, answers)))
+
+
+# --- withdrawing a challenge, and its attachments -------------------------------------------------------------
+
+
+@bp.post("/challenges/<int:challenge_id>/withdraw")
+@token_required
+def withdraw(challenge_id: int):
+    challenge = withdraw_challenge(db.session, clock(), g.user, challenge_id, _json_body().get("reason"))
+    return jsonify(challenge_json(challenge))
+
+
+def attachment_json(challenge_id: int, attachment) -> dict:
+    return {"id": attachment.id, "file_name": attachment.file_name, "kind": attachment.kind,
+            "media_type": attachments.KINDS[attachment.kind].media_type, "size": attachment.size,
+            "sha256": attachment.sha256, "stage": attachment.stage, "added_by": attachment.added_by.username,
+            "added_at": _time(attachment.added_at), "erased": attachment.erased_at is not None,
+            "url": None if attachment.erased_at else url_for("api.attachment", challenge_id=challenge_id,
+                                                             attachment_id=attachment.id)}
+
+
+@bp.post("/challenges/<int:challenge_id>/attachments")
+@token_required
+def add_attachment(challenge_id: int):
+    upload = request.files.get("file")
+    if upload is None:
+        raise Invalid({"file": "Send the file as multipart/form-data, in a part named \"file\"."},
+                      attachments.REFUSED)
+    added = attachments.add_attachment(db.session, clock(), g.user, challenge_id, upload.filename, upload.read(),
+                                       current_app.config["ATTACHMENT_MAX_BYTES"])
+    return jsonify(attachment_json(challenge_id, added)), 201
+
+
+@bp.get("/challenges/<int:challenge_id>/attachments")
+@token_required
+def challenge_attachments(challenge_id: int):
+    challenge = read_challenge(db.session, clock(), caller(), challenge_id, "api attachments")
+    return jsonify({"attachments": [attachment_json(challenge.id, a)
+                                    for a in attachments.attachments_of(db.session, challenge.id)]})
+
+
+@bp.get("/challenges/<int:challenge_id>/attachments/<int:attachment_id>")
+@token_required
+def attachment(challenge_id: int, attachment_id: int):
+    return attachment_response(attachments.read_attachment(db.session, clock(), caller(), challenge_id,
+                                                           attachment_id))
+
+
+@bp.errorhandler(413)
+def _too_large(exc):
+    db.session.rollback()
+    return too_large(too_large_message())

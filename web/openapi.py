@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from engine.cases.attachments import KINDS
 from engine.procedures.files import raise_form
+from engine.vocabulary import TASK_STATUSES
 
 
 def _error(description: str) -> dict:
@@ -81,6 +83,53 @@ OPENAPI = {
                              "note": {"type": "string", "maxLength": 5000}}}}}},
                      "responses": {"201": {"description": "The note was added"}, "401": UNAUTHORIZED,
                                    "403": FORBIDDEN, "404": NOT_FOUND, "422": INVALID}},
+        },
+        "/challenges/{id}/withdraw": {
+            "post": {"summary": "As its referrer, withdraw an open challenge with a reason: it closes with the outcome "
+                                "`withdrawn`, its open tasks are closed (status `withdrawn`), its deadlines stopped, "
+                                "and everyone taking part is told", "parameters": [ID],
+                     "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                         "type": "object", "required": ["reason"], "properties": {
+                             "reason": {"type": "string", "maxLength": 2000}}}}}},
+                     "responses": {"200": _ok("The challenge, closed and withdrawn", "Challenge"),
+                                   "401": UNAUTHORIZED,
+                                   "403": _error("Only the challenge's referrer can withdraw it."),
+                                   "404": NOT_FOUND, "409": _error("The challenge is closed (or withdrawn) already."),
+                                   "422": INVALID}},
+        },
+        "/challenges/{id}/attachments": {
+            "post": {"summary": "Attach a file to an open challenge I can see (PDF, .docx, .odt, .txt, .eml, PNG or "
+                                "JPEG, checked by its content; at most 5 MB unless the service says otherwise); "
+                                "the referrer and whoever holds its open tasks are told", "parameters": [ID],
+                     "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+                         "type": "object", "required": ["file"], "properties": {
+                             "file": {"type": "string", "format": "binary",
+                                      "description": "The file, with its name (its ending must match its "
+                                                     "content)"}}}}}},
+                     "responses": {"201": _ok("The attachment", "Attachment"), "401": UNAUTHORIZED,
+                                   "403": _error("Auditors change nothing."), "404": NOT_FOUND,
+                                   "409": _error("The challenge is closed."),
+                                   "413": _error("The file is larger than the service accepts."),
+                                   "422": _error("Empty, too large, or not one of the kinds accepted (its content "
+                                                 "is checked, not only its name); `errors.file` says which.")}},
+            "get": {"summary": "A challenge's attachments, oldest first (without their content)", "parameters": [ID],
+                    "responses": {"200": {"description": "Attachments", "content": {"application/json": {"schema": {
+                        "type": "object", "properties": {"attachments": {
+                            "type": "array", "items": {"$ref": "#/components/schemas/Attachment"}}}}}}},
+                        "401": UNAUTHORIZED, "404": NOT_FOUND}},
+        },
+        "/challenges/{id}/attachments/{attachment_id}": {
+            "get": {"summary": "Download an attachment (as an attachment, never shown inline; each download is in "
+                               "the access log)",
+                    "parameters": [ID, {"name": "attachment_id", "in": "path", "required": True,
+                                        "schema": {"type": "integer"}}],
+                    "responses": {"200": {"description": "The file, served as the media type its content was found "
+                                                         "to be, with Content-Disposition: attachment",
+                                          "content": {"application/octet-stream": {"schema": {
+                                              "type": "string", "format": "binary"}}}},
+                                  "401": UNAUTHORIZED,
+                                  "404": _error("No such attachment of a challenge the caller may see, or its "
+                                                "content was erased under the retention period.")}},
         },
         "/agencies": {
             "get": {"summary": "The agencies I raise challenges from, and the agencies of their partnerships I can "
@@ -179,7 +228,8 @@ OPENAPI = {
                 "challenge_reference": {"type": "string"}, "title": {"type": "string"},
                 "stage": {"type": "integer"}, "lane": {"type": "string"}, "role": {"type": "string"},
                 "side": {"type": "string", "enum": ["raising", "receiving", "partnership"]},
-                "agency": {"type": "string"}, "status": {"type": "string", "enum": ["open", "completed", "cancelled"]},
+                "agency": {"type": "string"},
+                "status": {"type": "string", "enum": [entry.name for entry in TASK_STATUSES]},
                 "due_at": {"type": ["string", "null"], "format": "date-time"},
                 "claimed_by": {"type": ["string", "null"]}, "completed_by": {"type": ["string", "null"]},
                 "completed_at": {"type": ["string", "null"], "format": "date-time"},
@@ -197,6 +247,14 @@ OPENAPI = {
                 "status": {"type": "string", "enum": ["open"]},
                 "due_at": {"type": ["string", "null"], "format": "date-time"},
                 "claimed_by": {"type": ["string", "null"]}}},
+            "Attachment": {"type": "object", "properties": {
+                "id": {"type": "integer"}, "file_name": {"type": "string", "description": "made safe"},
+                "kind": {"type": "string", "enum": list(KINDS)}, "media_type": {"type": "string"},
+                "size": {"type": "integer", "description": "bytes"}, "sha256": {"type": "string"},
+                "stage": {"type": "integer", "description": "the stage it was added at"},
+                "added_by": {"type": "string"}, "added_at": {"type": "string", "format": "date-time"},
+                "erased": {"type": "boolean", "description": "its content erased under the retention period"},
+                "url": {"type": ["string", "null"], "description": "where to download it"}}},
             "Event": {"type": "object", "properties": {
                 "id": {"type": "integer"}, "at": {"type": "string", "format": "date-time"},
                 "kind": {"type": "string"}, "actor": {"type": ["string", "null"]},

@@ -9,13 +9,14 @@ import os
 import secrets
 from pathlib import Path
 
-from flask import Flask, Request, Response, request
+from flask import Flask, Request, Response, current_app, request
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from engine.administration.secrets_box import SecretBox
 from engine.audit.notes import Signer
+from engine.cases.attachments import size_in_words
 from engine.text import storable
 
 # Our ids are 32-bit integers on PostgreSQL; a larger number in a URL is no id of ours: 404, not an overflow.
@@ -43,6 +44,56 @@ HEADERS = {
     "Cross-Origin-Resource-Policy": "same-origin",
 }
 HSTS = "max-age=31536000; includeSubDomains"
+
+
+# The views that take a file (an attachment): their requests may be as large as the attachment limit
+# (ATTACHMENT_MAX_BYTES) and the few form fields beside it; every other request keeps MAX_CONTENT_LENGTH.
+UPLOAD_ENDPOINTS = frozenset({"challenges.attach", "api.add_attachment"})
+UPLOAD_OVERHEAD = 64 * 1024
+# How much of a refused upload is read and thrown away, so the browser that sent it gets the answer instead of
+# a connection reset (anything larger is cut off unread).
+DRAIN_LIMIT = 64 * 1024 * 1024
+
+
+class LimitedRequest(Request):
+    """Flask's request, whose body limit follows the view: larger for the views that take a file."""
+
+    @property
+    def max_content_length(self) -> int | None:
+        rule = self.url_rule
+        if self._max_content_length is None and rule is not None and rule.endpoint in UPLOAD_ENDPOINTS \
+                and current_app:
+            return current_app.config["ATTACHMENT_MAX_BYTES"] + UPLOAD_OVERHEAD
+        return super().max_content_length
+
+    @max_content_length.setter
+    def max_content_length(self, value: int | None) -> None:
+        self._max_content_length = value
+
+
+def is_upload(incoming: Request) -> bool:
+    return incoming.url_rule is not None and incoming.url_rule.endpoint in UPLOAD_ENDPOINTS
+
+
+def drain(incoming: Request) -> None:
+    """Read and drop what is left of a refused request's body (up to DRAIN_LIMIT)."""
+    left = min(incoming.content_length or 0, DRAIN_LIMIT)
+    stream = incoming.environ.get("wsgi.input")
+    while stream is not None and left > 0:
+        chunk = stream.read(min(left, 1024 * 1024))
+        if not chunk:
+            break
+        left -= len(chunk)
+
+
+def too_large_message() -> str:
+    """What a request refused for its size is told (an upload's rest read and dropped first)."""
+    if not is_upload(request):
+        limit = size_in_words(current_app.config["MAX_CONTENT_LENGTH"])
+        return f"That is more than this service accepts in one request ({limit})."
+    drain(request)
+    limit = size_in_words(current_app.config["ATTACHMENT_MAX_BYTES"])
+    return f"A file can be at most {limit}; this one is larger, so it was not attached."
 
 
 class MissingSecretKey(RuntimeError):
@@ -134,6 +185,7 @@ def _headers(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
+    app.request_class = LimitedRequest
     app.session_interface = SessionInterface()
     app.url_map.converters["int"] = IdConverter
     proxies = app.config.get("TRUSTED_PROXIES", 0)

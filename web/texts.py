@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask
 
 from engine import access_log, events
+from engine.cases.attachments import KINDS, size_in_words
 from engine.cases.writer import stage_word
 from engine.procedures.files import raise_form
 from engine.queries.records import date_in_words
@@ -56,5 +57,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["area_label"] = area_label
     app.jinja_env.filters["outcome_label"] = challenge_outcome
     app.jinja_env.filters["event_label"] = events.label
+    app.jinja_env.filters["file_size"] = size_in_words
+    app.jinja_env.filters["attachment_kind"] = lambda kind: KINDS[kind].label if kind in KINDS else kind
     app.jinja_env.filters["access_label"] = lambda kind: access_log.KINDS.get(kind, kind)
     app.jinja_env.filters["event_summary"] = lambda event: events.describe(event.kind, event.data or {})

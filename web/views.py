@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from flask import Flask, render_template, request
+from flask_login import current_user
 from werkzeug.exceptions import BadRequest
 
-from engine.errors import Conflict, Forbidden, NotFound, StepFailed
+from engine.errors import ChallengeError, Conflict, Forbidden, NotFound, StepFailed
 from engine.text import UNSTORABLE_MESSAGE
 
-from . import api
+from . import api, challenges, security
 from .database import db
 from .security import unstorable_fields
 
@@ -61,7 +62,14 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(413)
     def _too_large(exc):
-        message = "That is more than this service accepts in one request (1 MB)."
+        message = security.too_large_message()
+        if security.is_upload(request) and not api.is_api_request():
+            db.session.rollback()
+            if current_user.is_authenticated:  # the page again, for whoever may see it
+                try:
+                    return challenges.refused_upload(request.view_args["challenge_id"], message)
+                except ChallengeError:
+                    db.session.rollback()
         if api.is_api_request():
             return api.too_large(message)
         return render_template("error.html", title="Too large", message=message), 413

@@ -7,7 +7,7 @@ stage, its status and outcome, its next timer. Either "replay matches", or the f
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from itertools import groupby
 from typing import Any
 
@@ -25,7 +25,8 @@ from ..procedures.versions import version_of
 # erasure are people's; the worker's reminders of tasks wanted as soon as possible are the engine's.
 _NOT_THE_PROCEDURES = {"challenge_raised", "task_claimed", "timer_failed", "step_failed", "challenge_closed",
                        "task_released", "task_reassigned", "note_added", "content_erased", "case_migrated",
-                       "migration_reverted", "reminder_sent"}
+                       "migration_reverted", "challenge_withdrawn", "task_closed_by_withdrawal",
+                       "attachment_added", "reminder_sent"}
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,15 @@ def reexecute(session: Session, challenge: Challenge) -> Replayed:
                         "process_id": target.process_id}})
     if moved:
         version = session.get(ProcedureVersion, moved[0].from_version_id)
+    # A withdrawn case stopped where its withdrawal says: re-executed up to that moment, but not as far as the
+    # timer it was waiting for, which never fired.
+    withdrawn = next((e for e in history if e.kind == "challenge_withdrawn"), None)
+    until = max(e.recorded_at for e in history)
+    if withdrawn is not None:
+        stopped = (withdrawn.data or {}).get("next_timer_due")
+        until = withdrawn.at
+        if stopped and datetime.fromisoformat(stopped) <= until:
+            until = datetime.fromisoformat(stopped) - timedelta(microseconds=1)
     partnership = challenge.partnership
     request = {
         "version": {"content_hash": version.content_hash, "bpmn_xml": version.bpmn_xml,
@@ -97,7 +107,7 @@ def reexecute(session: Session, challenge: Challenge) -> Replayed:
                   "data": _start_data(session, challenge, raised)},
         "completions": completions,
         "migrations": migrations,
-        "until": max(e.recorded_at for e in history).isoformat(),
+        "until": until.isoformat(),
     }
     try:
         result = replay(request)
@@ -121,11 +131,19 @@ def reexecute(session: Session, challenge: Challenge) -> Replayed:
         return Replayed(challenge.id, False, first_ids.get(extra[0]),
                         f"the history and re-execution part at {extra[0]:%Y-%m-%d %H:%M}")
     open_rows = sorted(t.bpmn_id for t in rows.values() if t.status == "open")
+    status, outcome = challenge.status, challenge.outcome
+    next_timer = challenge.next_timer_due.isoformat() if challenge.next_timer_due else None
+    if withdrawn is not None:
+        if (open_rows, status, outcome, next_timer) != ([], "closed", "withdrawn", None):
+            return Replayed(challenge.id, False, withdrawn.id, "the case was withdrawn, yet it is "
+                            f"{status} ({outcome}) with open tasks {open_rows!r} and next timer {next_timer!r}")
+        # What the case was waiting on when it was withdrawn is what the procedure must have reached.
+        data = withdrawn.data or {}
+        open_rows, status, outcome, next_timer = data.get("open_tasks"), "open", None, data.get("next_timer_due")
     ending = {"open tasks": (open_rows, result["open"]), "stage": (challenge.current_stage, result["stage"]),
-              "status": (challenge.status, "closed" if result["finished"] else "open"),
-              "outcome": (challenge.outcome, result["outcome"]),
-              "next timer": (challenge.next_timer_due.isoformat() if challenge.next_timer_due else None,
-                             result["next_timer_due"])}
+              "status": (status, "closed" if result["finished"] else "open"),
+              "outcome": (outcome, result["outcome"]),
+              "next timer": (next_timer, result["next_timer_due"])}
     for what, (kept, replayed) in ending.items():
         if kept != replayed:
             return Replayed(challenge.id, False, history[-1].id, f"the case's {what} is {kept!r}; re-execution "

@@ -22,7 +22,8 @@ from ..procedures.versions import specs_of
 from ..vocabulary import outcome_label
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
-_CLOSED = {"task_lapsed": "lapsed", "task_withdrawn": "withdrawn", "task_cancelled": "withdrawn"}
+_CLOSED = {"task_lapsed": "lapsed", "task_withdrawn": "withdrawn", "task_cancelled": "withdrawn",
+           "task_closed_by_withdrawal": "withdrawn"}
 
 
 @dataclass
@@ -64,6 +65,8 @@ def _label(event: Event, people: dict[int, str]) -> dict[str, Any]:
         happening["what"] = outcome_label(data.get("outcome"))
     if event.kind == "stage_entered":
         happening["what"] = f"stage {data.get('stage')}"
+    if event.kind == "challenge_withdrawn":
+        happening["what"] = data.get("reason", "")
     return happening
 
 

@@ -3,13 +3,12 @@ recorded in its history as an event, and told to the referrer and whoever its op
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import events
 from ..clock import Clock
 from ..errors import Forbidden, Invalid
-from ..models import Task, User
+from ..models import User
 from ..queries.access import is_auditor
 from ..queries.cases import get_challenge
 from ..unit_of_work import unit_of_work
@@ -32,11 +31,7 @@ def add_note(session: Session, clock: Clock, user: User, challenge_id: int, text
         events.write(session, clock, challenge.id, [events.NoteAdded(now, {"text": text, "by": user.display_name},
                                                                      actor_id=user.id)])
         store.queue(session, now, challenge.id, store.recipients(challenge, {}, None, ["referrer", "current"],
-                                                                 _open_uuids(session, challenge.id)),
+                                                                 store.open_task_uuids(session, challenge.id)),
                     f"{challenge.reference}: a note from {user.display_name}", text)
         work.commit()
 
-
-def _open_uuids(session: Session, challenge_id: int) -> list[str]:
-    return list(session.scalars(select(Task.task_uuid).where(Task.challenge_id == challenge_id,
-                                                             Task.status == "open")))

@@ -111,6 +111,14 @@ def open_tasks(session: Session, rows: list[dict[str, Any]]) -> list[int]:
     return list(session.connection().execute(_OPEN_TASKS, rows).scalars().all()) if rows else []
 
 
+_OPEN_TASK_UUIDS = select(Task.task_uuid).where(Task.challenge_id == bindparam("case_id"), Task.status == "open")
+
+
+def open_task_uuids(session: Session, case_id: int) -> list[str]:
+    """The uuids of a case's open tasks: whom a notice to "current" waits on."""
+    return list(session.connection().execute(_OPEN_TASK_UUIDS, {"case_id": case_id}).scalars())
+
+
 def close_tasks(session: Session, case_id: int, uuids: list[str], status: str, now: datetime) -> list:
     """Close open task rows as lapsed or withdrawn; returns (id, task_uuid, title, stage, bpmn_id) of each."""
     if not uuids:

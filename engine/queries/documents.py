@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..errors import NotFound
-from ..models import Challenge
+from ..models import Challenge, Event
 from ..vocabulary import outcome_label
 from .records import Answer, StageRecord, raised_answers, stage_records
 
@@ -79,7 +80,9 @@ def build(session: Session, challenge: Challenge, key: str) -> Document:
     header = _header(challenge, raised)
     stages = stage_records(session, challenge)
     if key == MONITORING_RETURN:
-        sections = _monitoring_return(challenge, stages)
+        withdrawal = session.scalar(select(Event.data).where(Event.challenge_id == challenge.id,
+                                                             Event.kind == "challenge_withdrawn"))
+        sections = _monitoring_return(challenge, stages, (withdrawal or {}).get("reason"))
     else:
         wanted = challenge.procedure_version.meta["records"][key]["tasks"]
         sections = []
@@ -99,7 +102,7 @@ SETTLING_ANSWERS = ("discussion", "agreed_outcomes", "reason", "recommendation",
                     "next_course_of_action")
 
 
-def _monitoring_return(challenge: Challenge, stages: list[StageRecord]) -> list[Section]:
+def _monitoring_return(challenge: Challenge, stages: list[StageRecord], withdrawn: str | None = None) -> list[Section]:
     done: list[Answer] = []
     settled: list[Answer] = []
     satisfied = referred = None
@@ -118,6 +121,8 @@ def _monitoring_return(challenge: Challenge, stages: list[StageRecord]) -> list[
             elif task.status == "cancelled":
                 done.append(Answer(f"Stage {task.stage}: {task.title}",
                                    f"not completed by its deadline ({local(task.due_at)}); the case moved on"))
+    if withdrawn:
+        settled.append(Answer("Withdrawn by the referrer", withdrawn))
     reached_partnership = any(r.task.side == "partnership" for s in stages for r in s.tasks)
     if challenge.status == "open":
         outcome = f"Still open at stage {challenge.current_stage}"
