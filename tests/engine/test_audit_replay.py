@@ -7,11 +7,9 @@ before its tiers were named, so a case pinned to it still replays, and its loop 
 from __future__ import annotations
 
 from datetime import timedelta
-
-import pytest
-
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from engine.audit.replay import steps
