@@ -109,7 +109,7 @@ def export(session: Session, clock: Clock, caller: Caller, partnership_id: int, 
             for name, content in parts.items():
                 archive.writestr(f"{folder}/{name}", json.dumps(content, indent=2, ensure_ascii=False))
             if challenge.erased_at is None:
-                for key in available(challenge):
+                for key in available(session, challenge):
                     archive.writestr(f"{folder}/{key}.pdf", render_pdf(build(session, challenge, key)))
     with unit_of_work(session) as work:
         for challenge in challenges:

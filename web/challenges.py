@@ -77,7 +77,7 @@ def show(challenge_id: int):
         events=events,
         raised=raised_answers(db.session, challenge),
         mash_advice=MASH_ADVICE,
-        records_available=documents.available(challenge),
+        records_available=documents.available(db.session, challenge),
         may_note=not is_auditor(db.session, current_user),
         now=clock().now(),
     )

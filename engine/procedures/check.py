@@ -19,7 +19,15 @@ from ..bpmn.tasks import form_of, human_task_specs, properties_of
 from ..bpmn.timers import CLOCKED_TIMERS
 from ..errors import InvalidProcedure
 from ..forms import check_schema
-from ..vocabulary import OUTCOME_NAMES, PROCEDURE_KEY_NAMES, SIDES, reserved_fields, valid_side
+from ..vocabulary import (
+    OUTCOME_NAMES,
+    PREFILL_KEY,
+    PREFILL_SOURCE_NAMES,
+    PROCEDURE_KEY_NAMES,
+    SIDES,
+    reserved_fields,
+    valid_side,
+)
 from .files import ProcedureFiles
 
 FORM_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,95}\.json")
@@ -37,6 +45,11 @@ def _check_forms(files: ProcedureFiles) -> None:
         clashes = reserved & set(schema.get("properties", {}))
         if clashes:
             raise InvalidProcedure(f"form {name} uses reserved field names: {', '.join(sorted(clashes))}")
+        for field_name, prop in schema.get("properties", {}).items():
+            source = prop.get(PREFILL_KEY) if isinstance(prop, dict) else None
+            if source is not None and source not in PREFILL_SOURCE_NAMES:
+                raise InvalidProcedure(f"form {name}: field {field_name} has {PREFILL_KEY} {source!r}; use one of "
+                                       f"{', '.join(sorted(PREFILL_SOURCE_NAMES))}")
 
 
 def _check_lanes(files: ProcedureFiles, roles: set[str] | None) -> None:
