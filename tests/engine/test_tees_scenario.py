@@ -257,22 +257,19 @@ def test_resolved_at_stage_1(walk):
     assert walk.fire(at(2027, 3, 1, 9)) == 0
 
 
+def _to_stage_3(walk, raising: str = "tees-csc", receiving: str = "tees-police") -> None:
+    walk.complete(f"{receiving}-practitioner", "s1_respond", RESPOND, at(2026, 12, 21, 9))
+    walk.complete(f"{raising}-practitioner", "s1_decide", ESCALATE, at(2026, 12, 21, 10))
+    walk.complete(f"{receiving}-manager", "s2_respond", RESPOND, at(2026, 12, 21, 11))
+    walk.complete(f"{raising}-manager", "s2_decide", ESCALATE, at(2026, 12, 21, 12))
+    assert walk.refresh().current_stage == 3
+
+
 def _to_stage_4(walk) -> None:
-    walk.complete("tees-police-practitioner", "s1_respond", RESPOND, at(2026, 12, 21, 9))
-    walk.complete("tees-csc-practitioner", "s1_decide", ESCALATE, at(2026, 12, 21, 10))
-    walk.complete("tees-police-manager", "s2_respond", RESPOND, at(2026, 12, 21, 11))
-    walk.complete("tees-csc-manager", "s2_decide", ESCALATE, at(2026, 12, 21, 12))
+    _to_stage_3(walk)
     walk.complete("tees-police-senior", "s3_respond", SENIOR_RESPOND, at(2026, 12, 21, 13))
     walk.complete("tees-csc-senior", "s3_decide", tier("refer_to_partnership"), at(2026, 12, 21, 14))
     assert walk.refresh().current_stage == 4
-
-
-def _to_stage_3(walk) -> None:
-    walk.complete("tees-police-practitioner", "s1_respond", RESPOND, at(2026, 12, 21, 9))
-    walk.complete("tees-csc-practitioner", "s1_decide", ESCALATE, at(2026, 12, 21, 10))
-    walk.complete("tees-police-manager", "s2_respond", RESPOND, at(2026, 12, 21, 11))
-    walk.complete("tees-csc-manager", "s2_decide", ESCALATE, at(2026, 12, 21, 12))
-    assert walk.refresh().current_stage == 3
 
 
 def test_each_tier_missing_its_own_deadline_goes_up_a_tier_and_the_last_to_the_partnership(walk):
@@ -314,10 +311,7 @@ def test_each_tier_missing_its_own_deadline_goes_up_a_tier_and_the_last_to_the_p
 def test_resolved_at_tier_2_by_the_heads_of_service(walk):
     challenge = walk.raise_("tees-school-practitioner", "Stockton-on-Tees Children's Services")
     ref = challenge.reference
-    walk.complete("tees-csc-practitioner", "s1_respond", RESPOND, at(2026, 12, 21, 9))
-    walk.complete("tees-school-practitioner", "s1_decide", ESCALATE, at(2026, 12, 21, 10))
-    walk.complete("tees-csc-manager", "s2_respond", RESPOND, at(2026, 12, 21, 11))
-    walk.complete("tees-school-manager", "s2_decide", ESCALATE, at(2026, 12, 21, 12))
+    _to_stage_3(walk, raising="tees-school", receiving="tees-csc")
     walk.complete("tees-csc-senior", "s3_respond", SENIOR_RESPOND, at(2026, 12, 22, 9))
     walk.complete("tees-school-senior", "s3_decide", tier("next_tier"), at(2026, 12, 22, 10))
     # A school's tiers: the deputy head, then the head teacher.
