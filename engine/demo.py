@@ -23,6 +23,7 @@ DEMO_ROLES: dict[str, str] = {
     "line_manager": "Line manager / named practitioner / designated safeguarding lead",
     "senior_manager": "Senior manager",
     "head_of_service": "Head of service",
+    "director": "Director / chief officer",
     "chair_of_governors": "Chair of governors",
     "board_representative": "Partnership board representative",
     "independent_reviewing_officer": "Independent Reviewing Officer",
@@ -118,7 +119,9 @@ DUDLEY = DemoPartnership("dudley", "Dudley Safeguarding People Partnership", (
     ), is_partnership_body=True),
 ))
 
-TEES_STAFF = (PRACTITIONER, MANAGER, SENIOR)
+# Tees stage 3 goes through every tier of management: senior manager, head of service, director.
+TEES_STAFF = (PRACTITIONER, MANAGER, SENIOR, DemoPerson("head", ("head_of_service",), "Head of Service"),
+              DemoPerson("director", ("director",), "Director"))
 TEES = DemoPartnership("tees", "Tees Safeguarding Children Partnerships", (
     DemoAgency("csc", "Stockton-on-Tees Children's Services", "children_social_care", TEES_STAFF),
     DemoAgency("police", "Cleveland Police", "police", TEES_STAFF),
@@ -126,7 +129,9 @@ TEES = DemoPartnership("tees", "Tees Safeguarding Children Partnerships", (
     DemoAgency("school", "Stockton Primary School", "school", (
         DemoPerson("practitioner", ("practitioner",), "Teacher"),
         DemoPerson("manager", ("line_manager",), "Designated Safeguarding Lead"),
-        DemoPerson("senior", ("senior_manager",), "Head Teacher"),
+        DemoPerson("senior", ("senior_manager",), "Deputy Head Teacher"),
+        DemoPerson("head", ("head_of_service",), "Head Teacher"),
+        DemoPerson("director", ("director",), "Chair of Governors"),
     )),
     DemoAgency(None, "Tees Safeguarding Children Partnership", "business_unit", (
         DemoPerson("scp", ("partnership_executive",), "Safeguarding Children Partnership manager"),

@@ -17,6 +17,7 @@ from .cases.tasks import claim_task, complete_task
 from .cases.timers import fire_due_timers
 from .clock import Clock, MovableClock
 from .models import Agency, Challenge, Partnership, Task, User
+from .queries.documents import prefilled_answers
 
 AGENCIES = {"csc": "Darlington Children's Social Care", "police": "Durham Constabulary",
             "health": "County Durham and Darlington NHS Foundation Trust", "school": "Darlington Primary School"}
@@ -104,11 +105,15 @@ def _walk(session: Session, clock: MovableClock, raised: datetime, raising: str,
             _fire(session, clock, due + timedelta(minutes=1))
             continue
         if stage == 5:
-            _act(session, clock, challenge, "dsp-business-unit", {
+            # The raising agency's designated lead answers the monitoring questions, from what the stages recorded.
+            monitoring = session.scalar(select(Task).where(Task.challenge_id == challenge.id, Task.status == "open")
+                                        .order_by(Task.id))
+            _act(session, clock, challenge, f"{raising}-manager", {
                 "what_was_the_challenge": "A disagreement about a threshold decision.",
                 "what_was_done": "Every stage of the procedure.", "outcome_of_actions": "No agreement.",
                 "how_resolved": "Referred to the Lead Safeguarding Partners.",
-                "satisfied": rng.choice(SATISFIED), "referred_to_partnership": True})
+                **prefilled_answers(session, monitoring), "satisfied": rng.choice(SATISFIED),
+                "referred_to_partnership": True})
             _act(session, clock, challenge, "dsp-scrutineer", {"decision": "An assessment will be made.",
                                                               "next_course_of_action": "A strategy discussion."})
             return

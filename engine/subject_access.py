@@ -129,7 +129,7 @@ def export(session: Session, clock: Clock, caller: Caller, partnership_id: int, 
                     archive.writestr(f"{folder}/attachments/{attachment.id}-{attachment.file_name}",
                                      attachment.content)
             if challenge.erased_at is None:
-                for key in available(challenge):
+                for key in available(session, challenge):
                     archive.writestr(f"{folder}/{key}.pdf", render_pdf(build(session, challenge, key)))
     with unit_of_work(session) as work:
         for challenge in challenges:

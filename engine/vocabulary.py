@@ -73,7 +73,20 @@ FORM_KEYS = (
     Entry("x-not-future", "On a date field: the date may not be after today (in the partnership's time)."),
     Entry("x-agency-choice", "On an integer field: `uninvolved` offers the partnership's agencies that neither raised "
                              "nor received the challenge (its answer names an agency for an agency_from lane)."),
+    Entry("x-prefill", "On a field: start its answer from what the stages recorded, for the person answering to check "
+                       "and change; the value is one of the Prefill sources."),
 )
+PREFILL_KEY = "x-prefill"
+
+PREFILL_SOURCES = (
+    Entry("challenge", "The disagreement as raised: its summary, its area and the raise form's other answers."),
+    Entry("what_was_done", "Each task completed (who, which agency, when) and each closed by its deadline."),
+    Entry("outcome", "Where the challenge stands, with each stage's decision and reason."),
+    Entry("how_resolved", "What each stage discussed and agreed."),
+    Entry("satisfied", "The last answer to whether those involved are satisfied (yes, partly or no)."),
+    Entry("referred_to_partnership", "Whether the challenge reached the partnership (yes or no)."),
+)
+PREFILL_SOURCE_NAMES = frozenset(entry.name for entry in PREFILL_SOURCES)
 
 PROCEDURE_KEYS = (
     Entry("procedure", "The procedure's short name (its folder name)."),
@@ -135,6 +148,7 @@ SECTIONS = (
     ("Notify targets", "Whom `notify(to, ...)` can tell.", NOTIFY_TARGETS),
     ("Lane sides", "The `side` of a lane in lanes.json: which agency's people hold it.", SIDES),
     ("Form keys", "`x-` keys a form's JSON Schema may use.", FORM_KEYS),
+    ("Prefill sources", "What a form field's `x-prefill` may start its answer from.", PREFILL_SOURCES),
     ("procedure.json keys", "What a procedure's procedure.json may say.", PROCEDURE_KEYS),
     ("Reported answers", "Form fields the partnership's reports read from the answers of a case's tasks.",
      REPORTED_ANSWERS),

@@ -88,7 +88,8 @@ class Case:
 
     def stage_5(self, satisfied: str, monitoring_at: datetime, decision_at: datetime) -> None:
         fire(self.walk, monitoring_at)
-        self.walk.act("dsp-business-unit", monitoring(satisfied), monitoring_at)
+        # The raising agency's designated lead answers the monitoring questions for the Business Unit.
+        self.walk.act(f"{self.raising}-manager", monitoring(satisfied), monitoring_at)
         fire(self.walk, decision_at)
         self.walk.act("dsp-scrutineer", PARTNERS, decision_at)
 

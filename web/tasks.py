@@ -52,6 +52,8 @@ def _render_task(task, values=None, errors=None, message=None, status=200, reass
     draft = draft_of(db.session, task.id) if task.status == "open" else None
     if values is None and draft is not None:
         values = draft.values
+    if values is None and task.status == "open":
+        values = documents.prefilled_answers(db.session, task) or None  # started from what the stages recorded
     return render_template(
         "task.html",
         task=task,
@@ -64,7 +66,7 @@ def _render_task(task, values=None, errors=None, message=None, status=200, reass
         records=records,
         draft=draft,
         latest=_latest_answer(records, task),
-        records_available=documents.available(challenge),
+        records_available=documents.available(db.session, challenge),
         mash_advice=MASH_ADVICE,
         message=message,
         can_act=access.can_act_on(db.session, current_user, task),

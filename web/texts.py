@@ -11,7 +11,7 @@ from flask import Flask
 from engine import access_log, events
 from engine.cases.attachments import KINDS, size_in_words
 from engine.cases.writer import stage_word
-from engine.procedures.files import raise_form
+from engine.queries.documents import area_label
 from engine.queries.records import date_in_words
 from engine.vocabulary import outcome_label
 
@@ -32,10 +32,6 @@ def moment_in_words(value: str | None) -> str:
         return local_time(datetime.fromisoformat(value))
     except (TypeError, ValueError):
         return str(value)
-
-
-def area_label(area: str) -> str:
-    return raise_form()["properties"]["area"]["x-labels"].get(area, area)
 
 
 def stage_label(challenge, number: int) -> str:

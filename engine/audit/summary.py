@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from .. import events
 from ..models import Challenge, Checkpoint
-from ..queries.documents import Document, Section, local
+from ..queries.documents import Document, Section, local, task_label
 from ..queries.printing import render_pdf
 from ..queries.records import Answer, history, stage_records
 
@@ -22,7 +22,7 @@ def summary_document(session: Session, challenge: Challenge, checkpoint: Checkpo
     sections = []
     for stage in stage_records(session, challenge):
         for record in stage.tasks:
-            sections.append(Section(f"Stage {stage.stage}: {record.task.title} ({record.task.status})",
+            sections.append(Section(f"{task_label(challenge, record.task)} ({record.task.status})",
                                     record.answers))
     lines = [Answer(f"{local(e.at)}: {events.label(e.kind)}", events.describe(e.kind, e.data or {}) +
                     (f" (by {e.actor.display_name})" if e.actor else "")) for e in history(session, challenge)]

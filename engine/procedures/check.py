@@ -21,6 +21,8 @@ from ..errors import InvalidProcedure
 from ..forms import check_schema
 from ..vocabulary import (
     OUTCOME_NAMES,
+    PREFILL_KEY,
+    PREFILL_SOURCE_NAMES,
     PROCEDURE_KEY_NAMES,
     REMIND_EVERY_LIMIT,
     SIDES,
@@ -44,6 +46,11 @@ def _check_forms(files: ProcedureFiles) -> None:
         clashes = reserved & set(schema.get("properties", {}))
         if clashes:
             raise InvalidProcedure(f"form {name} uses reserved field names: {', '.join(sorted(clashes))}")
+        for field_name, prop in schema.get("properties", {}).items():
+            source = prop.get(PREFILL_KEY) if isinstance(prop, dict) else None
+            if source is not None and source not in PREFILL_SOURCE_NAMES:
+                raise InvalidProcedure(f"form {name}: field {field_name} has {PREFILL_KEY} {source!r}; use one of "
+                                       f"{', '.join(sorted(PREFILL_SOURCE_NAMES))}")
 
 
 def _check_lanes(files: ProcedureFiles, roles: set[str] | None) -> None:

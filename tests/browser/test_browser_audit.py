@@ -1,5 +1,6 @@
 """End to end in real headless Chromium, under the served Content-Security-Policy: the Tees auditor opens a case
-that went through two tiers of senior management, sees the tier count on the loop in the diagram, steps back
+that went through two tiers of senior management on the Tees version whose stage 3 was one loop
+(tests/procedures/tees_one_loop), sees the tier count on the loop in the diagram, steps back
 through it with the keyboard and the buttons, opens who read the case, downloads its audit bundle, and the bundle
 then verifies offline, in a process with no server and no database."""
 
@@ -7,14 +8,20 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from engine.audit.log import extend
+from engine.models import Partnership
+from engine.procedures.files import read_folder
+from engine.procedures.versions import publish
 from tests.browser import check_page, chromium, log_in, new_page, served
 from tests.walk import Walk, at
 
 pytestmark = pytest.mark.browser
+ONE_LOOP = Path(__file__).parent.parent / "procedures" / "tees_one_loop"
 
 RESPOND = {"rationale": "The disclosure did not meet the threshold.", "response": "We will look at it again."}
 ESCALATE = {"discussion": "We spoke and could not agree.", "decision": "escalate", "reason": "No agreement."}
@@ -26,6 +33,9 @@ NEXT_TIER = {"manager": "R. Jones, Head of Service", "discussion": "The senior m
 
 def test_an_auditor_replays_a_tees_case_through_two_tiers_and_its_bundle_verifies_offline(live_app, session, clock,
                                                                                           tmp_path):
+    tees = session.scalar(select(Partnership).where(Partnership.slug == "tees"))
+    publish(session, clock, tees, read_folder(ONE_LOOP), by="test", reason="The version with one loop at stage 3")
+    session.commit()
     walk = Walk(session, clock, "tees")
     challenge = walk.raise_("tees-csc-practitioner", "Cleveland Police")
     walk.complete("tees-police-practitioner", "s1_respond", RESPOND, at(2026, 12, 21, 10))

@@ -30,14 +30,16 @@ def test_a_case_moved_by_people_and_by_deadlines_replays_exactly(session, clock,
     assert result.matches, result.message
 
 
-def test_a_tees_case_through_two_tiers_replays_exactly(session, clock, demo):
+def test_a_tees_case_through_every_tier_by_its_deadlines_replays_exactly(session, clock, demo):
     walk = Walk(session, clock, "tees")
     walk.raise_("tees-csc-practitioner", "Cleveland Police", cp_or_lac="child_protection_plan")
     walk.complete("tees-police-practitioner", "s1_respond", RESPOND, at(2026, 12, 21, 10))
     walk.complete("tees-csc-practitioner", "s1_decide", ESCALATE, at(2026, 12, 21, 11))
     walk.complete("tees-police-manager", "s2_respond", RESPOND, at(2026, 12, 22, 10))
     walk.complete("tees-csc-manager", "s2_decide", ESCALATE, at(2026, 12, 22, 11))
-    walk.fire(at(2027, 1, 20, 12))  # past every target and reminder of the first tier
+    # Past every tier's reminder and deadline: each tier lapses into the next, the last into stage 4.
+    walk.fire(at(2027, 1, 20, 12))
+    assert walk.refresh().current_stage == 4
     result = reexecute(session, walk.refresh())
     assert result.matches, result.message
 

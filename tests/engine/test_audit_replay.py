@@ -1,15 +1,24 @@
 """An auditor's replay of a case, built from its history: at each step the diagram's elements that ran (how
 many times, for loops and tiers), waited, lapsed or were withdrawn, the flows taken, who did what, and what was
-open with its deadline. A Tees case through two tiers of senior management."""
+open with its deadline. A Tees case through two tiers of senior management, on the version of the Tees procedure
+whose stage 3 was one loop of the same two tasks (tests/procedures/tees_one_loop: the procedure as published
+before its tiers were named, so a case pinned to it still replays, and its loop is counted)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from engine.audit.replay import steps
+from engine.models import Partnership
+from engine.procedures.files import read_folder
+from engine.procedures.versions import publish
 from tests.walk import Walk, at
+
+ONE_LOOP = Path(__file__).parent.parent / "procedures" / "tees_one_loop"
 
 RESPOND = {"rationale": "The disclosure did not meet the threshold.", "response": "We will look at it again."}
 ESCALATE = {"discussion": "We spoke and could not agree.", "decision": "escalate", "reason": "No agreement."}
@@ -24,6 +33,9 @@ def tier(decision: str) -> dict:
 
 @pytest.fixture
 def two_tiers(session, clock, demo):
+    tees = session.scalar(select(Partnership).where(Partnership.slug == "tees"))
+    publish(session, clock, tees, read_folder(ONE_LOOP), by="test", reason="The version with one loop at stage 3")
+    session.commit()
     walk = Walk(session, clock, "tees")
     walk.raise_("tees-csc-practitioner", "Cleveland Police")
     walk.complete("tees-police-practitioner", "s1_respond", RESPOND, at(2026, 12, 21, 10))

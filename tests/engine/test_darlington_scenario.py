@@ -21,9 +21,10 @@ from sqlalchemy import func, select
 
 from engine.accounts import create_user
 from engine.cases.tasks import claim_task, complete_task
-from engine.errors import Conflict
+from engine.errors import Conflict, NotFound
 from engine.models import ChallengeFacts, Event, Notification, Task
 from engine.queries.access import can_view, my_tasks
+from engine.queries.documents import available, build, prefilled_answers
 from tests.conftest import raise_answers
 from tests.walk import Walk
 
@@ -245,6 +246,29 @@ def test_stage_3_inter_agency_meeting_recorded_and_copied_to_the_business_unit(w
     assert can_view(walk.session, walk.user("dsp-business-unit"), walk.challenge.id)
 
 
+def test_the_recording_tool_is_offered_once_stage_3_has_started_and_carries_the_disagreement(walk):
+    assert "recording_tool" not in available(walk.session, walk.challenge)
+    escalate_to(walk, 2)
+    assert list(available(walk.session, walk.challenge)) == ["monitoring_return"]
+    with pytest.raises(NotFound) as refused:
+        build(walk.session, walk.challenge, "recording_tool")
+    assert "not offered yet" in str(refused.value)
+    escalate_to(walk, 3)
+    assert list(available(walk.session, walk.challenge)) == ["recording_tool", "monitoring_return"]
+    tool = build(walk.session, walk.challenge, "recording_tool")
+    disagreement = tool.sections[0]
+    assert disagreement.heading == "The disagreement"
+    said = {a.label: a.text for a in disagreement.answers}
+    assert said["The disagreement"] == walk.challenge.summary
+    assert said["Area of challenge"] != walk.challenge.area  # its label, as the raise form words it
+    assert "Durham Constabulary" in disagreement.note
+    assert [s.heading for s in tool.sections[1:]] == ["Stage 3: respond to the challenge (Durham Constabulary)"]
+    # The monitoring return names each task once ("Stage 1: respond ...", never "Stage 1: Stage 1: ...").
+    done = build(walk.session, walk.challenge, "monitoring_return").sections[1].answers
+    assert done[0].label == "Stage 1: respond to the challenge"
+    assert not [a for a in done if a.label.count("Stage") > 1]
+
+
 def test_stage_4_heads_of_service(walk):
     escalate_to(walk, 4)
     task = walk.only_open_task()
@@ -261,19 +285,43 @@ def test_stage_4_heads_of_service(walk):
     assert who_has(walk, task) == ["csc-head"]
 
 
-def test_stage_5_monitoring_questions_then_the_scrutineers_decision(walk):
+def test_stage_5_monitoring_questions_from_the_raising_dsl_then_the_scrutineers_decision(walk):
     escalate_to(walk, 5)
     reached = f"{walk.ref}: professional challenge reached stage 5"
     assert walk.recipients(reached) == {"dsp-scrutineer"}
     task = walk.only_open_task()
+    # The designated lead / manager of the agency that raised it gives the Business Unit the information.
     assert (task.title, task.stage, task.lane, task.form) == ("Stage 5: monitoring questions", 5,
-                                                              "DSP Business Unit", "monitoring.json")
+                                                              "Raising designated safeguarding lead", "monitoring.json")
     assert task.due_at == DUE[5]
-    assert who_has(walk, task) == ["dsp-business-unit"]
+    assert who_has(walk, task) == ["csc-manager"]
+    assert my_tasks(walk.session, walk.user("police-manager")) == []
+    assert my_tasks(walk.session, walk.user("dsp-business-unit")) == []
     assert walk.challenge.next_timer_due == REMINDER[5]
     assert f"{walk.ref}: now at stage 5" in walk.subjects("csc-practitioner")
 
-    walk.act("dsp-business-unit", MONITORING, MONITORING_AT)
+    # The answers start from what the stages recorded.
+    given = prefilled_answers(walk.session, task)
+    assert set(given) == {"what_was_the_challenge", "what_was_done", "outcome_of_actions", "how_resolved",
+                          "referred_to_partnership"}  # nobody said whether they were satisfied yet
+    assert given["what_was_the_challenge"].startswith(walk.challenge.summary)
+    assert "Area of challenge: " in given["what_was_the_challenge"]
+    done = given["what_was_done"].splitlines()
+    assert done[0] == "Stage 1: respond to the challenge: Practitioner, Durham Constabulary (Durham Constabulary), " \
+        "Friday 18 December 2026, 16:00"
+    assert [line.split(":")[0] for line in done] == ["Stage 1"] * 2 + ["Stage 2"] * 3 + ["Stage 3"] * 2 + [
+        "Stage 4"] * 2
+    assert not [line for line in done if "Stage 1: Stage 1" in line]
+    assert given["outcome_of_actions"].startswith("Still open at stage 5.")
+    assert "Stage 4: Why: The injuries are still unexplained." in given["outcome_of_actions"]
+    assert "Stage 3: Agreed outcomes and actions: Police will share the full incident log." in given["how_resolved"]
+    assert given["referred_to_partnership"] is True
+
+    walk.act("csc-manager", {**given, "satisfied": "no"}, MONITORING_AT)
+    # The Business Unit receives it, to share with the Lead Safeguarding Partners.
+    received = f"{walk.ref}: stage 5 monitoring information from Darlington Children's Social Care"
+    assert walk.recipients(received) == {"dsp-business-unit"}
+    assert "Police will share the full incident log." in walk.body("dsp-business-unit", received)
     task = walk.only_open_task()
     assert (task.title, task.lane, task.form) == ("Stage 5: decide the next course of action",
                                                   "Lead Safeguarding Partners", "partners_decision.json")
@@ -297,7 +345,7 @@ def test_stage_5_monitoring_questions_then_the_scrutineers_decision(walk):
 
 def test_escalation_by_decision_all_the_way_leaves_a_complete_record(walk):
     escalate_to(walk, 5)
-    walk.act("dsp-business-unit", MONITORING, MONITORING_AT)
+    walk.act("csc-manager", MONITORING, MONITORING_AT)
     walk.act("dsp-scrutineer", PARTNERS_DECISION, DECISION_AT)
 
     events = walk.events()
@@ -309,9 +357,9 @@ def test_escalation_by_decision_all_the_way_leaves_a_complete_record(walk):
         "task_claimed": 11,
         "task_completed": 11,
         "stage_entered": 5,
-        # The recording tool copied to the Business Unit, the Lead Safeguarding Partners told of stage 5, and
-        # everyone told of their decision.
-        "notified": 3,
+        # The recording tool copied to the Business Unit, the Lead Safeguarding Partners told of stage 5, the
+        # monitoring information sent to the Business Unit, and everyone told of their decision.
+        "notified": 4,
         "challenge_closed": 1,
     }
     assert [e.data["stage"] for e in events if e.kind == "stage_entered"] == [1, 2, 3, 4, 5]
@@ -331,7 +379,7 @@ def test_escalation_by_decision_all_the_way_leaves_a_complete_record(walk):
         (2, "completed", "csc-manager"), (2, "completed", "police-manager"), (2, "completed", "csc-manager"),
         (3, "completed", "police-manager"), (3, "completed", "csc-manager"),
         (4, "completed", "police-head"), (4, "completed", "csc-head"),
-        (5, "completed", "dsp-business-unit"), (5, "completed", "dsp-scrutineer"),
+        (5, "completed", "csc-manager"), (5, "completed", "dsp-scrutineer"),
     ]
     assert not [e for e in walk.events() if e.kind in ("timer_fired", "task_lapsed", "task_withdrawn")]
 

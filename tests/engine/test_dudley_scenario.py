@@ -188,10 +188,11 @@ def test_a_school_challenge_walks_all_four_stages_over_christmas_and_new_year(wa
     assert template["Do both agencies accept the recommendation?"] == "Yes"
     assert record[6][3]["Does the chair of governors support the head teacher's position?"] == "Yes"
 
-    # The printable Professional Challenge and Resolution Template holds the stage 4 tasks.
+    # The printable Professional Challenge and Resolution Template holds the disagreement, then the stage 4 tasks.
     document = build(walk.session, closed, "resolution_template")
     assert document.title == "Professional Challenge and Resolution Template"
     assert [s.heading for s in document.sections] == [
+        "The disagreement",
         "Stage 4: written representation to the DSPP Executive (Dudley Primary School)",
         "Stage 4: written representation to the DSPP Executive (West Midlands Police)",
         "Stage 4: consider the written representations (DSPP Business Unit)",

@@ -109,6 +109,8 @@ def test_the_darlington_lanes_are_the_ones_the_procedure_names(darlington):
         "Receiving head of service": {"role": "head_of_service", "side": "receiving"},
         "DSP Business Unit": {"role": "business_unit", "side": "partnership"},
         "Lead Safeguarding Partners": {"role": "lead_safeguarding_partner", "side": "partnership"},
+        # Stage 5's monitoring questions: the designated lead / manager of the agency that raised it.
+        "Raising designated safeguarding lead": {"role": "line_manager", "side": "raising"},
     }
 
 

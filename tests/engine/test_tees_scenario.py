@@ -21,7 +21,7 @@ SENIOR_RESPOND = {"manager": "D. Patel, Detective Inspector", "rationale": "The 
                   "response": "We are willing to review it with partners."}
 
 
-def tier(decision: str, manager: str = "R. Jones, Head of Service") -> dict:
+def tier(decision: str, manager: str = "R. Jones, Service Manager") -> dict:
     return {"manager": manager, "discussion": "The senior managers consulted immediately.",
             "professional_meeting": False, "decision": decision, "reason": f"Tier decided: {decision}.",
             **({"satisfied": "partly"} if decision == "resolved" else {})}
@@ -89,42 +89,63 @@ def test_a_child_protection_plan_challenge_walks_all_four_stages_and_tiers(walk)
     walk.complete("tees-police-manager", "s2_respond", RESPOND, at(2026, 12, 29, 9))
     walk.complete("tees-csc-manager", "s2_decide", ESCALATE, at(2026, 12, 29, 11))
 
-    # Stage 3, tier 1: five working days from Tue 29 Dec: Wed 30, Thu 31, (New Year) Mon 4, Tue 5, Wed 6.
+    # Stage 3, tier 1, the senior managers: five working days from Tue 29 Dec: Wed 30, Thu 31, (New Year) Mon 4,
+    # Tue 5, Wed 6.
     assert walk.refresh().current_stage == 3
     assert walk.dues() == {"s3_respond": at(2027, 1, 6, 17)}
     assert walk.sees("tees-police-senior") == ["s3_respond"]
     assert walk.sees("tees-police-manager") == []
+    assert walk.sees("tees-police-head") == []
     notes = walk.notes()
     assert ("tees-csc-practitioner", f"{ref}: outcome of stage 2") in notes
     assert "No agreement on holding a strategy discussion. It has been escalated to the senior managers" in (
         walk.body("tees-csc-practitioner", f"{ref}: outcome of stage 2"))
     assert ("tees-iro", iro) not in notes  # the IRO is told at stage 2 only
+    # The raising senior manager is told as the tier starts: they consult their counterpart.
+    tier_1 = f"{ref}: stage 3 tier 1 has started, and you are involved"
+    assert ("tees-csc-senior", tier_1) in notes
+    assert "respond by Wednesday 6 January 2027, 17:00" in walk.body("tees-csc-senior", tier_1)
+    assert ("tees-police-senior", f"{ref}: new task - Stage 3, tier 1: receiving senior manager responds") in notes
     walk.complete("tees-police-senior", "s3_respond", SENIOR_RESPOND, at(2026, 12, 31, 10))
     assert walk.sees("tees-csc-senior") == ["s3_decide"]
     walk.notes()
     walk.complete("tees-csc-senior", "s3_decide", tier("next_tier"), at(2027, 1, 4, 10))
 
-    # Tier 2: the same pair again, five working days from Mon 4 Jan (Mon 11 Jan).
-    assert walk.dues() == {"s3_respond": at(2027, 1, 11, 17)}
-    assert [r.status for r in walk.rows("s3_respond")] == ["completed", "open"]
-    assert walk.sees("tees-police-senior") == ["s3_respond"]
+    # Tier 2 goes to a more senior post on each side, the heads of service, with its own deadline: five working
+    # days from Mon 4 Jan (Mon 11 Jan).
+    assert walk.dues() == {"s3_t2_respond": at(2027, 1, 11, 17)}
+    assert walk.sees("tees-police-head") == ["s3_t2_respond"]
+    assert walk.sees("tees-police-senior") == []
     next_tier = f"{ref}: escalated to the next tier of management"
-    assert ("tees-csc-practitioner", next_tier) in walk.notes()
-    assert "It goes to the next tier (tier 2)." in walk.body("tees-csc-practitioner", next_tier)
-    # Nobody at tier 2 acts by its target: a reminder (Thu 7 Jan), then everyone involved is told; the tier
-    # stays open, because only the managers can say where it goes next.
+    notes = walk.notes()
+    assert ("tees-csc-practitioner", next_tier) in notes
+    assert "It goes to tier 2, the heads of service." in walk.body("tees-csc-practitioner", next_tier)
+    assert ("tees-csc-head", f"{ref}: stage 3 tier 2 has started, and you are involved") in notes
+    # Nobody at tier 2 acts: a reminder two working days before (Thu 7 Jan), then at its deadline it goes up to
+    # tier 3, the directors, by itself, and everyone involved is told.
     assert walk.fire(at(2027, 1, 7, 17)) == 1
-    assert walk.notes() == {("tees-police-senior", f"{ref}: stage 3 is waiting for you")}
+    assert walk.notes() == {("tees-police-head", f"{ref}: stage 3 tier 2 is waiting for you")}
     assert walk.fire(at(2027, 1, 11, 17)) == 1
-    overdue = f"{ref}: stage 3 tier 2 is overdue"
-    assert walk.notes() == {
-        ("tees-police-senior", overdue), ("tees-csc-practitioner", overdue), ("tees-police-practitioner", overdue),
-        ("tees-police-manager", overdue), ("tees-csc-manager", overdue), ("tees-csc-senior", overdue),
-    }
-    assert walk.sees("tees-police-senior") == ["s3_respond"]
-    walk.complete("tees-police-senior", "s3_respond", SENIOR_RESPOND, at(2027, 1, 12, 10))
+    assert [r.status for r in walk.rows("s3_t2_respond")] == ["lapsed"]
+    missed = f"{ref}: stage 3 tier 2 deadline passed, now at tier 3"
+    notes = walk.notes()
+    assert {("tees-police-head", missed), ("tees-csc-practitioner", missed), ("tees-police-senior", missed),
+            ("tees-csc-senior", missed)} <= notes
+    assert ("tees-csc-director", f"{ref}: stage 3 tier 3 has started, and you are involved") in notes
+    assert ("tees-police-director", f"{ref}: new task - Stage 3, tier 3: receiving director responds") in notes
+    # Tier 3's own deadline: five working days from Mon 11 Jan, 17:00 (Mon 18 Jan).
+    assert walk.refresh().current_stage == 3
+    assert walk.dues() == {"s3_t3_respond": at(2027, 1, 18, 17)}
+    assert walk.sees("tees-police-director") == ["s3_t3_respond"]
+    assert walk.sees("tees-police-head") == []
+    walk.complete("tees-police-director", "s3_t3_respond", SENIOR_RESPOND, at(2027, 1, 12, 10))
+    assert walk.sees("tees-csc-director") == ["s3_t3_decide"]
     walk.notes()
-    walk.complete("tees-csc-senior", "s3_decide", tier("refer_to_partnership", "S. Lee, Director"),
+    # The last tier cannot send it up another tier.
+    with pytest.raises(Invalid) as refused:
+        walk.complete("tees-csc-director", "s3_t3_decide", tier("next_tier"), at(2027, 1, 12, 11))
+    assert list(refused.value.errors) == ["decision"]
+    walk.complete("tees-csc-director", "s3_t3_decide", tier("refer_to_partnership", "S. Lee, Director"),
                   at(2027, 1, 12, 11))
 
     # Stage 4: the Safeguarding Children Partnership, twenty working days from Tue 12 Jan: Tue 9 February.
@@ -134,7 +155,7 @@ def test_a_child_protection_plan_challenge_walks_all_four_stages_and_tiers(walk)
     notes = walk.notes()
     assert {("tees-scp", f"{ref}: dispute referred to the Safeguarding Children Partnership"),
             ("tees-csc-practitioner", f"{ref}: outcome of stage 3")} <= notes
-    assert "after 2 tier(s) of management" in walk.body(
+    assert "after 3 tier(s) of management" in walk.body(
         "tees-scp", f"{ref}: dispute referred to the Safeguarding Children Partnership")
     walk.complete("tees-scp", "s4_consider", CONSIDER_MEETING, at(2027, 1, 14, 10))
     assert walk.sees("tees-scp") == ["s4_convene"]
@@ -170,12 +191,19 @@ def test_a_child_protection_plan_challenge_walks_all_four_stages_and_tiers(walk)
         (1, "s1_respond", "completed"), (1, "s1_decide", "lapsed"),
         (2, "s2_respond", "completed"), (2, "s2_decide", "completed"),
         (3, "s3_respond", "completed"), (3, "s3_decide", "completed"),
-        (3, "s3_respond", "completed"), (3, "s3_decide", "completed"),
+        (3, "s3_t2_respond", "lapsed"),
+        (3, "s3_t3_respond", "completed"), (3, "s3_t3_decide", "completed"),
         (4, "s4_consider", "completed"), (4, "s4_convene", "completed"), (4, "s4_chair", "completed"),
     ]
     tiers = [answers["Manager deciding at this tier (name and post)"] for _, bpmn_id, _, answers in walk.record()
-             if bpmn_id == "s3_decide"]
-    assert tiers == ["R. Jones, Head of Service", "S. Lee, Director"]
+             if bpmn_id in ("s3_decide", "s3_t3_decide")]
+    assert tiers == ["R. Jones, Service Manager", "S. Lee, Director"]
+    # Each tier is numbered on the record.
+    assert [walk.rows(bpmn_id)[0].title for bpmn_id in (
+        "s3_respond", "s3_decide", "s3_t2_respond", "s3_t3_respond", "s3_t3_decide")] == [
+        "Stage 3, tier 1: receiving senior manager responds", "Stage 3, tier 1: senior managers record the outcome",
+        "Stage 3, tier 2: receiving head of service responds",
+        "Stage 3, tier 3: receiving director responds", "Stage 3, tier 3: directors record the outcome"]
     convene = walk.record()[-2][3]
     # The chair's agency reads as its name, not its id (a new user found "13" on the printed record).
     assert convene["Agency of the independent chair (not involved in the disagreement)"] == health.name
@@ -229,14 +257,73 @@ def test_resolved_at_stage_1(walk):
     assert walk.fire(at(2027, 3, 1, 9)) == 0
 
 
+def _to_stage_3(walk, raising: str = "tees-csc", receiving: str = "tees-police") -> None:
+    walk.complete(f"{receiving}-practitioner", "s1_respond", RESPOND, at(2026, 12, 21, 9))
+    walk.complete(f"{raising}-practitioner", "s1_decide", ESCALATE, at(2026, 12, 21, 10))
+    walk.complete(f"{receiving}-manager", "s2_respond", RESPOND, at(2026, 12, 21, 11))
+    walk.complete(f"{raising}-manager", "s2_decide", ESCALATE, at(2026, 12, 21, 12))
+    assert walk.refresh().current_stage == 3
+
+
 def _to_stage_4(walk) -> None:
-    walk.complete("tees-police-practitioner", "s1_respond", RESPOND, at(2026, 12, 21, 9))
-    walk.complete("tees-csc-practitioner", "s1_decide", ESCALATE, at(2026, 12, 21, 10))
-    walk.complete("tees-police-manager", "s2_respond", RESPOND, at(2026, 12, 21, 11))
-    walk.complete("tees-csc-manager", "s2_decide", ESCALATE, at(2026, 12, 21, 12))
+    _to_stage_3(walk)
     walk.complete("tees-police-senior", "s3_respond", SENIOR_RESPOND, at(2026, 12, 21, 13))
     walk.complete("tees-csc-senior", "s3_decide", tier("refer_to_partnership"), at(2026, 12, 21, 14))
     assert walk.refresh().current_stage == 4
+
+
+def test_each_tier_missing_its_own_deadline_goes_up_a_tier_and_the_last_to_the_partnership(walk):
+    challenge = walk.raise_("tees-csc-practitioner", "Cleveland Police")
+    ref = challenge.reference
+    _to_stage_3(walk)
+    # Tier 1 from Mon 21 Dec 12:00: Tue 22, Wed 23, Thu 24, (Christmas) Tue 29, Wed 30 December.
+    assert walk.dues() == {"s3_respond": at(2026, 12, 30, 17)}
+    walk.complete("tees-police-senior", "s3_respond", SENIOR_RESPOND, at(2026, 12, 22, 10))
+    walk.notes()
+    # The raising senior manager does not record the outcome: at tier 1's deadline it goes to the heads of service.
+    assert walk.fire(at(2026, 12, 30, 17)) == 1
+    assert [r.status for r in walk.rows("s3_decide")] == ["lapsed"]
+    assert walk.sees("tees-police-head") == ["s3_t2_respond"]
+    missed = f"{ref}: stage 3 tier 1 deadline passed, now at tier 2"
+    notes = walk.notes()
+    assert {("tees-csc-senior", missed), ("tees-police-senior", missed), ("tees-csc-practitioner", missed)} <= notes
+    assert "escalated to tier 2 of management: the heads of service" in walk.body("tees-csc-senior", missed)
+    # Tier 2's own deadline, from Wed 30 Dec 17:00: Thu 31, Mon 4, Tue 5, Wed 6, Thu 7 January.
+    assert walk.dues() == {"s3_t2_respond": at(2027, 1, 7, 17)}
+    walk.complete("tees-police-head", "s3_t2_respond", SENIOR_RESPOND, at(2027, 1, 4, 10))
+    assert walk.sees("tees-csc-head") == ["s3_t2_decide"]
+    walk.complete("tees-csc-head", "s3_t2_decide", tier("next_tier", "A. Khan, Head of Service"), at(2027, 1, 5, 10))
+    # Tier 3 from Tue 5 Jan: Wed 6, Thu 7, Fri 8, Mon 11, Tue 12 January; nobody acts by then, so it goes to the
+    # Safeguarding Children Partnership.
+    assert walk.dues() == {"s3_t3_respond": at(2027, 1, 12, 17)}
+    walk.notes()
+    assert walk.fire(at(2027, 1, 12, 17)) == 1
+    assert walk.refresh().current_stage == 4
+    assert [r.status for r in walk.rows("s3_t3_respond")] == ["lapsed"]
+    assert walk.sees("tees-scp") == ["s4_consider"]
+    last = f"{ref}: stage 3 tier 3 deadline passed, now at stage 4"
+    notes = walk.notes()
+    assert {("tees-police-director", last), ("tees-csc-practitioner", last)} <= notes
+    assert "after 3 tier(s) of management" in walk.body(
+        "tees-scp", f"{ref}: dispute referred to the Safeguarding Children Partnership")
+
+
+def test_resolved_at_tier_2_by_the_heads_of_service(walk):
+    challenge = walk.raise_("tees-school-practitioner", "Stockton-on-Tees Children's Services")
+    ref = challenge.reference
+    _to_stage_3(walk, raising="tees-school", receiving="tees-csc")
+    walk.complete("tees-csc-senior", "s3_respond", SENIOR_RESPOND, at(2026, 12, 22, 9))
+    walk.complete("tees-school-senior", "s3_decide", tier("next_tier"), at(2026, 12, 22, 10))
+    # A school's tiers: the deputy head, then the head teacher.
+    assert walk.sees("tees-csc-head") == ["s3_t2_respond"]
+    walk.complete("tees-csc-head", "s3_t2_respond", SENIOR_RESPOND, at(2026, 12, 22, 11))
+    assert walk.sees("tees-school-head") == ["s3_t2_decide"]
+    walk.complete("tees-school-head", "s3_t2_decide", tier("resolved", "B. Shaw, Head Teacher"), at(2026, 12, 22, 12))
+    closed = walk.refresh()
+    assert (closed.status, closed.outcome, closed.current_stage) == ("closed", "resolved", 3)
+    assert "resolved at stage 3, tier 2 (the heads of service)" in walk.body(
+        "tees-school-practitioner", f"{ref}: resolved at stage 3")
+    assert walk.rows("s3_t3_respond") == []
 
 
 def test_the_partnership_closes_it_with_learning_and_recommendations(walk):
