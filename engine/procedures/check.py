@@ -19,7 +19,7 @@ from ..bpmn.tasks import form_of, human_task_specs, properties_of
 from ..bpmn.timers import CLOCKED_TIMERS
 from ..errors import InvalidProcedure
 from ..forms import check_schema
-from ..vocabulary import OUTCOME_NAMES, PROCEDURE_KEY_NAMES, SIDES, reserved_fields, valid_side
+from ..vocabulary import DEADLINES_FROM, OUTCOME_NAMES, PROCEDURE_KEY_NAMES, SIDES, reserved_fields, valid_side
 from .files import ProcedureFiles
 
 FORM_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,95}\.json")
@@ -132,6 +132,8 @@ def _check_reporting(meta: dict[str, Any]) -> None:
     if covers is not None and (not isinstance(covers, list) or not covers
                                or not set(covers) <= {"child", "adult"} or len(set(covers)) != len(covers)):
         raise InvalidProcedure('procedure.json\'s covers must list "child", "adult" or both')
+    if meta.get("deadlines_from", "raised") not in DEADLINES_FROM:
+        raise InvalidProcedure('procedure.json\'s deadlines_from must be "raised" or "concern_first_raised"')
 
 
 def problems_of(files: ProcedureFiles, roles: set[str] | None = None,
@@ -146,6 +148,9 @@ def problems_of(files: ProcedureFiles, roles: set[str] | None = None,
         _check_reporting(files.meta)
     except InvalidProcedure as exc:
         return [Problem(str(exc))], None
+    if files.meta.get("deadlines_from") == "concern_first_raised" and "deadlines_from" not in files.bpmn_xml:
+        return [Problem("procedure.json says the deadlines count from the concern first raised, but the diagram "
+                        "never reads deadlines_from")], None
     try:
         root = parse_xml(files.bpmn_xml)
     except InvalidProcedure as exc:
