@@ -87,12 +87,13 @@ PROCEDURE_KEYS = (
     Entry("outcome_labels", "How this procedure words its outcomes: outcome -> label (the deciding body's name)."),
     Entry("partnership_stage", "The stage at which the challenge is the partnership's to decide: a challenge that "
                                "reaches it counts as referred to the partnership in the reports."),
-    Entry("deadlines_from", "What the deadlines count from: `raised` (the default), the day the challenge is raised, or "
-                            "`concern_first_raised`, the day the raise form says the concern was first raised (a "
-                            "procedure that numbers its days from the concern, such as Dudley's day 1), or the day it "
-                            "is raised when that answer is not given. The diagram reads it as `deadlines_from`, the "
-                            "moment the days count from (an ISO 8601 text); its timers counted from it may already be "
-                            "due when the challenge is raised, and then fire at once, in order."),
+    Entry("deadlines_from", "What the deadlines count from: `raised` (the default), the day the challenge is "
+                            "raised, or `concern_first_raised`, the day the raise form says the concern was first "
+                            "raised (for a procedure that numbers its days from the concern, such as Dudley's day "
+                            "1), or the day it is raised when that answer is not given. The diagram reads it as "
+                            "`deadlines_from`, the moment the days count from (an ISO 8601 text); its timers counted "
+                            "from it may already be due when the challenge is raised, and then fire at once, in "
+                            "order."),
     Entry("covers", "Whom the procedure is for: `[\"child\"]` (the default) or `[\"child\", \"adult\"]`; the reports "
                     "count children and adults apart where it covers both."),
 )
