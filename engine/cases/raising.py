@@ -137,6 +137,9 @@ def raise_challenge(session: Session, clock: Clock, user: User, answers: dict[st
     problem = _raised_at_problem(raised_at, now) if raised_at is not None else None
     if problem:
         errors["raised_at"] = problem
+    role = answers.get("challenged_role")
+    if isinstance(role, str) and not role.strip() and "challenged_role" not in errors:
+        errors["challenged_role"] = "This answer is required."
     concern = answers.get("concern_first_raised")
     if isinstance(concern, str) and "concern_first_raised" not in errors and not problem:
         if date.fromisoformat(concern) > WorkingCalendar().local_day(raised_at or now):

@@ -129,6 +129,10 @@ def test_the_challenged_role_is_required_and_the_contact_checked(dudley, session
         "challenged_contact": "Enter an email address, such as name@agency.gov.uk, or a phone number, such as "
                               "01384 812345."}
     session.rollback()
+    with pytest.raises(Invalid) as refused:  # spaces are no role (the API does not trim what it is sent)
+        dudley.raise_("dudley-school-practitioner", "West Midlands Police", challenged_role="   ")
+    assert refused.value.errors == {"challenged_role": "This answer is required."}
+    session.rollback()
     dudley.raise_("dudley-school-practitioner", "West Midlands Police",
                   **{**NAMED, "challenged_contact": "0121 626 5000"})
     assert [(a.label, a.text) for a in challenged(raised_answers(session, dudley.refresh()))] == [
