@@ -37,7 +37,8 @@ from engine.models import Agency, Base, Challenge, Event, LogEntry, Task, User  
 
 SIGNER = Signer.generate("bench.invalid/audit")
 POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-RAISE = {"subject_reference": "BENCH-1", "area": "thresholds", "summary": "Closed without assessment.",
+RAISE = {"challenged_role": "Team manager", "subject_reference": "BENCH-1", "area": "thresholds",
+         "summary": "Closed without assessment.",
          "cp_or_lac": "neither", "significant_risk": False}
 RESPOND = {"rationale": "Below threshold.", "response": "We will look again."}
 ESCALATE = {"discussion": "No agreement.", "decision": "escalate", "reason": "No agreement."}

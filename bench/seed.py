@@ -15,6 +15,7 @@ from engine.clock import MovableClock
 from engine.models import Agency, Challenge, Event, Task, User
 
 ANSWERS = {
+    "challenged_role": "Team manager",
     "subject_reference": "BENCH-0",
     "area": "thresholds",
     "summary": "Referral closed without assessment despite repeated concerns from school.",

@@ -91,7 +91,8 @@ def _walk(session: Session, clock: MovableClock, raised: datetime, raising: str,
     _fire(session, clock, raised)
     challenge = raise_challenge(session, clock, _user(session, f"{raising}-practitioner"), {
         "receiving_agency_id": session.scalar(select(Agency.id).where(Agency.name == AGENCIES[receiving])),
-        "subject_reference": f"CH-{4100 + n}", "area": area, "summary": "A decision the referrer disagrees with.",
+        "challenged_role": "Team manager", "subject_reference": f"CH-{4100 + n}",
+        "area": area, "summary": "A decision the referrer disagrees with.",
         "cp_or_lac": rng.choice(("neither", "neither", "child_protection_plan", "looked_after")),
         "significant_risk": n % 5 == 2})
     for move in path:

@@ -40,6 +40,10 @@ class ChallengeRaised(Event):
 
     name, label = "challenge_raised", "Challenge raised"
     keys = {"reference": "the challenge reference", "raised_at": "when it was raised",
+            "deadlines_from": "the moment its deadlines count from (the concern first raised, where the procedure "
+                              "counts from it, else the raising)",
+            "challenged_role": "the role of the professional or decision-maker challenged (and challenged_name, "
+                               "challenged_team, challenged_contact where given)",
             "mash_advice_shown": "the MASH advice, when a risk of significant harm was stated"}
 
 

@@ -29,6 +29,8 @@ def _message(error) -> str:
         return f"Keep this under {error.validator_value} characters."
     if error.validator == "format" and field_schema.get("format") == "date":
         return "Enter a date as YYYY-MM-DD."
+    if error.validator == "pattern" and field_schema.get("x-pattern-message"):
+        return str(field_schema["x-pattern-message"])
     if error.validator == "type":
         return f"Expected {error.validator_value}."
     if error.validator == "additionalProperties":

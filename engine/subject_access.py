@@ -20,7 +20,7 @@ from .errors import Forbidden, Invalid, NotFound
 from .models import Agency, Attachment, Challenge, Membership, Notification, User
 from .queries.documents import available, build
 from .queries.printing import render_pdf
-from .queries.records import history, stage_records
+from .queries.records import challenged_json, history, raised_answers, stage_records
 from .text import storable
 from .unit_of_work import unit_of_work
 
@@ -37,13 +37,15 @@ def _moment(value) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _challenge(challenge: Challenge) -> dict[str, Any]:
+def _challenge(session: Session, challenge: Challenge) -> dict[str, Any]:
+    raised = raised_answers(session, challenge)
     return {"reference": challenge.reference, "subject_reference": challenge.subject_reference,
             "partnership": challenge.partnership.name, "raising_agency": challenge.raising_agency.name,
             "receiving_agency": challenge.receiving_agency.name, "referrer": challenge.referrer.display_name,
             "area": challenge.area, "summary": challenge.summary, "status": challenge.status,
             "outcome": challenge.outcome, "stage": challenge.current_stage, "raised_at": _moment(challenge.raised_at),
-            "closed_at": _moment(challenge.closed_at), "erased_at": _moment(challenge.erased_at)}
+            "closed_at": _moment(challenge.closed_at), "erased_at": _moment(challenge.erased_at),
+            "challenged": challenged_json(raised), "concern_first_raised": raised.get("concern_first_raised")}
 
 
 def _history(session: Session, challenge: Challenge) -> list[dict[str, Any]]:
@@ -118,7 +120,7 @@ def export(session: Session, clock: Clock, caller: Caller, partnership_id: int, 
         for challenge in challenges:
             folder = challenge.reference
             files = _attachments(session, challenge)
-            parts = {"challenge.json": _challenge(challenge), "stages.json": _stages(session, challenge),
+            parts = {"challenge.json": _challenge(session, challenge), "stages.json": _stages(session, challenge),
                      "history.json": _history(session, challenge),
                      "notifications.json": _notifications(session, challenge),
                      "attachments.json": [_attachment(a) for a in files]}

@@ -71,6 +71,7 @@ FORM_KEYS = (
     Entry("x-labels", "On a choice: the words shown for each value (value -> label)."),
     Entry("x-widget", "On a text field: `textarea` for a long answer."),
     Entry("x-not-future", "On a date field: the date may not be after today (in the partnership's time)."),
+    Entry("x-pattern-message", "On a text field with a `pattern`: the message shown when an answer does not match it."),
     Entry("x-agency-choice", "On an integer field: `uninvolved` offers the partnership's agencies that neither raised "
                              "nor received the challenge (its answer names an agency for an agency_from lane)."),
     Entry("x-prefill", "On a field: start its answer from what the stages recorded, for the person answering to check "
@@ -106,9 +107,17 @@ PROCEDURE_KEYS = (
           "(whoever claimed it, else everyone holding its lane) and their manager (in its agency, the holders of the "
           "next role up of practitioner, line_manager, senior_manager, head_of_service) are reminded, until it is "
           "completed or closes; after downtime, one reminder, not one per interval missed."),
+    Entry("deadlines_from", "What the deadlines count from: `raised` (the default), the day the challenge is "
+                            "raised, or `concern_first_raised`, the day the raise form says the concern was first "
+                            "raised (for a procedure that numbers its days from the concern, such as Dudley's day "
+                            "1), or the day it is raised when that answer is not given. The diagram reads it as "
+                            "`deadlines_from`, the moment the days count from (an ISO 8601 text); its timers counted "
+                            "from it may already be due when the challenge is raised, and then fire at once, in "
+                            "order."),
     Entry("covers", "Whom the procedure is for: `[\"child\"]` (the default) or `[\"child\", \"adult\"]`; the reports "
                     "count children and adults apart where it covers both."),
 )
+DEADLINES_FROM = ("raised", "concern_first_raised")
 PROCEDURE_KEY_NAMES = frozenset(entry.name for entry in PROCEDURE_KEYS)
 
 # Who a holder's manager is, for the reminders of tasks wanted "as soon as possible": within the task's agency, the

@@ -154,6 +154,7 @@ def token(app):
 def raise_answers(receiving_agency_id: int, **overrides):
     answers = {
         "receiving_agency_id": receiving_agency_id,
+        "challenged_role": "Duty sergeant",
         "subject_reference": "CH-1042",
         "area": "thresholds",
         "summary": "The referral was closed with no assessment although the school reports repeated injuries.",

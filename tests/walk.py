@@ -42,7 +42,8 @@ class Walk:
 
     # acting -----------------------------------------------------------------------------------------------
     def raise_(self, username: str, receiving: str, **answers: Any) -> Challenge:
-        given = {"receiving_agency_id": self.agency(receiving).id, "subject_reference": "CH-3071",
+        given = {"receiving_agency_id": self.agency(receiving).id, "challenged_role": "Team manager",
+                 "subject_reference": "CH-3071",
                  "area": "decision_making", "summary": "The referral was closed without a strategy discussion.",
                  "cp_or_lac": "neither", "significant_risk": False}
         given.update(answers)

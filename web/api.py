@@ -22,7 +22,7 @@ from engine.models import Challenge, Event, Task, User
 from engine.queries import access
 from engine.queries.cases import list_challenges, read_challenge, read_task
 from engine.queries.filters import TaskFilters
-from engine.queries.records import history
+from engine.queries.records import challenged_json, deadline_basis, history, raised_answers
 from engine.text import UNSTORABLE_MESSAGE, unstorable_paths
 
 from .challenges import attachment_response
@@ -198,6 +198,7 @@ def task_json(task: Task) -> dict:
 
 def challenge_json(challenge: Challenge) -> dict:
     tasks = db.session.query(Task).filter(Task.challenge_id == challenge.id).order_by(Task.id).all()
+    raised = raised_answers(db.session, challenge)
     return {
         "id": challenge.id,
         "reference": challenge.reference,
@@ -217,6 +218,9 @@ def challenge_json(challenge: Challenge) -> dict:
         "raised_at": _time(challenge.raised_at),
         "closed_at": _time(challenge.closed_at),
         "next_timer_due": _time(challenge.next_timer_due),
+        "challenged": challenged_json(raised),
+        "concern_first_raised": raised.get("concern_first_raised"),
+        "deadlines_from": deadline_basis(challenge, raised, []).counts_from.isoformat(),
         "tasks": [
             {"id": t.id, "title": t.title, "stage": t.stage, "lane": t.lane, "status": t.status,
              "due_at": _time(t.due_at), "completed_at": _time(t.completed_at)}

@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 
 from engine.cases import attachments
 from engine.cases.notes import add_note
-from engine.cases.raising import MASH_ADVICE, raise_challenge, raising_agencies, receiving_agencies
+from engine.cases.raising import MASH_ADVICE, concern_date_hint, raise_challenge, raising_agencies, receiving_agencies
 from engine.cases.withdraw import may_withdraw, withdraw_challenge
 from engine.errors import Forbidden, Invalid
 from engine.procedures.files import raise_form
@@ -18,7 +18,7 @@ from engine.procedures.versions import current_version
 from engine.queries import documents
 from engine.queries.access import is_auditor
 from engine.queries.cases import list_challenges, read_challenge
-from engine.queries.records import history, raised_answers, stage_records
+from engine.queries.records import challenged, deadline_basis, history, raised_answers, stage_records
 
 from . import formrender
 from .auth import caller
@@ -51,6 +51,9 @@ def _raise_page(values=None, errors=None, status=200):
         field_list = [f for f in field_list if f["name"] != "raising_agency_id"]
     version = current_version(db.session, own.partnership_id)
     guidance = version.meta.get("raise_guidance", []) if version else []
+    for item in field_list:
+        if item["name"] == "concern_first_raised":
+            item["hint"] = concern_date_hint(version.meta if version else {})
     return render_template("challenge_new.html", fields=field_list, own=own, mash_advice=MASH_ADVICE,
                            errors=errors, guidance=guidance), status
 
@@ -74,12 +77,15 @@ def _challenge_page(challenge_id: int, status: int = 200, withdraw: dict | None 
     challenge = read_challenge(db.session, clock(), caller(), challenge_id, "page")
     events = history(db.session, challenge)
     auditor = is_auditor(db.session, current_user)
+    raised = raised_answers(db.session, challenge)
     return render_template(
         "challenge.html",
         challenge=challenge,
         records=stage_records(db.session, challenge),
         events=events,
-        raised=raised_answers(db.session, challenge),
+        raised=raised,
+        challenged=challenged(raised),
+        basis=deadline_basis(challenge, raised, events),
         mash_advice=MASH_ADVICE,
         records_available=documents.available(db.session, challenge),
         may_note=not auditor,

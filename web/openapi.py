@@ -222,6 +222,14 @@ OPENAPI = {
                 "raised_at": {"type": "string", "format": "date-time"},
                 "closed_at": {"type": ["string", "null"], "format": "date-time"},
                 "next_timer_due": {"type": ["string", "null"], "format": "date-time"},
+                "challenged": {"type": ["object", "null"], "description": "who was challenged, as the referrer "
+                               "named them (null for a challenge raised before the form asked)", "properties": {
+                                   "role": {"type": "string"}, "name": {"type": ["string", "null"]},
+                                   "team": {"type": ["string", "null"]}, "contact": {"type": ["string", "null"]}}},
+                "concern_first_raised": {"type": ["string", "null"], "format": "date"},
+                "deadlines_from": {"type": "string", "format": "date", "description": "the day the deadlines "
+                                   "count from: the concern first raised where the procedure says so, else the "
+                                   "day the challenge was raised"},
                 "tasks": {"type": "array", "items": {"type": "object"}}}},
             "Task": {"type": "object", "properties": {
                 "id": {"type": "integer"}, "challenge_id": {"type": "integer"},

@@ -12,7 +12,7 @@ from engine.cases.tasks import agency_choices, claim_task, complete_task
 from engine.errors import Conflict, Invalid
 from engine.queries import access, documents
 from engine.queries.cases import read_task, task_for
-from engine.queries.records import stage_records
+from engine.queries.records import challenged, raised_answers, stage_records
 
 from . import formrender, listing
 from .auth import caller
@@ -66,6 +66,7 @@ def _render_task(task, values=None, errors=None, message=None, status=200, reass
         records=records,
         draft=draft,
         latest=_latest_answer(records, task),
+        challenged=challenged(raised_answers(db.session, challenge)),
         records_available=documents.available(db.session, challenge),
         mash_advice=MASH_ADVICE,
         message=message,

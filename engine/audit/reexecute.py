@@ -50,7 +50,8 @@ def _start_data(session: Session, challenge: Challenge, raised: Event) -> dict[s
             "receiving_agency_kind": receiving.kind, "subject_kind": data.get("subject_kind", "child"),
             "subject_reference": challenge.subject_reference, "area": challenge.area, "summary": challenge.summary,
             "cp_or_lac": data.get("cp_or_lac"), "significant_risk": data.get("significant_risk"),
-            "concern_first_raised": data.get("concern_first_raised")}
+            "concern_first_raised": data.get("concern_first_raised"),
+            "deadlines_from": data.get("deadlines_from") or challenge.raised_at.isoformat()}
 
 
 def _groups(items):

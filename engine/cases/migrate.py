@@ -99,6 +99,10 @@ def migrate_case(case: _Case, target: dict[str, str], rearm: bool, mapping: dict
         migrate_workflow(diff, sub, subprocess_specs[sub.spec.name])
     migrate_workflow(top, workflow, spec)
     workflow.subprocess_specs = subprocess_specs
+    # A case raised before the diagrams could count from the concern first raised counts from its raising.
+    for task in workflow.get_tasks():
+        if "raised_at" in task.data and "deadlines_from" not in task.data:
+            task.data["deadlines_from"] = task.data["raised_at"]
     if not rearm:
         for task in workflow.get_tasks(state=TaskState.WAITING):
             if task.id in kept:

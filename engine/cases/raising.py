@@ -4,7 +4,7 @@ partnership's current procedure version, started in one transaction with its fir
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -19,7 +19,7 @@ from ..procedures.files import raise_form
 from ..procedures.versions import current_version
 from ..unit_of_work import unit_of_work
 from . import step
-from .writer import Writer
+from .writer import Writer, partnership_calendar
 
 RAISED_AT_AHEAD = timedelta(days=366)
 RAISED_AT_BEHIND = timedelta(days=366)
@@ -69,6 +69,37 @@ def _raised_at_problem(raised_at: datetime, now: datetime) -> str | None:
     return None
 
 
+CHALLENGED_FIELDS = ("challenged_role", "challenged_name", "challenged_team", "challenged_contact")
+
+
+def counts_from_concern(meta: dict[str, Any]) -> bool:
+    """Whether the procedure counts its deadlines from the day the concern was first raised (procedure.json's
+    deadlines_from), rather than from the day the challenge is raised."""
+    return meta.get("deadlines_from") == "concern_first_raised"
+
+
+def concern_date_hint(meta: dict[str, Any]) -> str:
+    """What the raise form says under "When was the concern first raised?" for this procedure."""
+    if counts_from_concern(meta):
+        return ("Your partnership's procedure counts its days from this date: it is day 1. Leave it empty if the "
+                "concern is raised today. If a stage's end day has already passed, the challenge starts at the "
+                "stage the procedure's timetable has reached, and everyone involved is told.")
+    return "Recorded with the challenge. Deadlines count from the day the challenge is raised, not from this date."
+
+
+def deadlines_from(calendar: WorkingCalendar, meta: dict[str, Any], moment: datetime,
+                   concern_first_raised: str | None) -> datetime:
+    """The moment the case's deadlines count from: the start of the day the concern was first raised (in the
+    partnership's time) where the procedure says so and that day is before the day of raising, else the moment
+    the challenge is raised."""
+    if not counts_from_concern(meta) or not concern_first_raised:
+        return moment
+    day = date.fromisoformat(concern_first_raised)
+    if day >= calendar.local_day(moment):
+        return moment
+    return datetime.combine(day, time(0), tzinfo=calendar.zone).astimezone(UTC)
+
+
 def raise_challenge(session: Session, clock: Clock, user: User, answers: dict[str, Any],
                     raised_at: datetime | None = None) -> Challenge:
     """Raise a challenge from the user's agency against another agency of the same partnership."""
@@ -106,6 +137,13 @@ def raise_challenge(session: Session, clock: Clock, user: User, answers: dict[st
     problem = _raised_at_problem(raised_at, now) if raised_at is not None else None
     if problem:
         errors["raised_at"] = problem
+    role = answers.get("challenged_role")
+    if isinstance(role, str) and not role.strip() and "challenged_role" not in errors:
+        errors["challenged_role"] = "This answer is required."
+    concern = answers.get("concern_first_raised")
+    if isinstance(concern, str) and "concern_first_raised" not in errors and not problem:
+        if date.fromisoformat(concern) > WorkingCalendar().local_day(raised_at or now):
+            errors["concern_first_raised"] = "The concern cannot have been first raised after the challenge."
     if errors:
         raise Invalid(errors)
     moment = raised_at or now
@@ -114,6 +152,9 @@ def raise_challenge(session: Session, clock: Clock, user: User, answers: dict[st
     version = current_version(session, partnership.id)
     if version is None:
         raise NotFound("Your partnership has no published procedure yet.")
+    calendar = partnership_calendar(partnership)
+    anchor = deadlines_from(calendar, version.meta, moment, answers.get("concern_first_raised"))
+    challenged = {name: answers[name].strip() for name in CHALLENGED_FIELDS if isinstance(answers.get(name), str)}
 
     with unit_of_work(session) as work:
         challenge = Challenge(
@@ -133,11 +174,13 @@ def raise_challenge(session: Session, clock: Clock, user: User, answers: dict[st
             "receiving_agency_kind": receiving.kind, "subject_kind": answers.get("subject_kind", "child"),
             "subject_reference": challenge.subject_reference, "area": challenge.area, "summary": challenge.summary,
             "cp_or_lac": answers["cp_or_lac"], "significant_risk": answers["significant_risk"],
-            "concern_first_raised": answers.get("concern_first_raised"),
+            "concern_first_raised": answers.get("concern_first_raised"), "deadlines_from": anchor.isoformat(),
+            **challenged,
         }
         details = dict(answers)
+        details.update(challenged)
         details.update(reference=challenge.reference, raised_at=moment.isoformat(), raising_agency=raising.name,
-                       receiving_agency=receiving.name)
+                       receiving_agency=receiving.name, deadlines_from=anchor.isoformat())
         if answers["significant_risk"]:
             details["mash_advice_shown"] = MASH_ADVICE
         details["start_data"] = data  # what the case started with: its history can then re-execute it

@@ -217,12 +217,17 @@ def _settle(case: _Case) -> None:
 def moments(case: _Case, first_at: datetime | None = None) -> Iterator[Moment]:
     """Run engine tasks and fire due timers until only people (or the future) can move the case on, yielding
     each moment that changed something. `first_at`: the moment of the first round, if before now (a challenge
-    raised in the past starts at the moment it was raised)."""
+    raised in the past starts at the moment it was raised); no timer fires before it."""
     context, workflow = case.context, case.workflow
+    # Nothing of a case happens before it was raised: a deadline counted from an earlier day (the concern first
+    # raised) that is already past fires when the challenge is raised, in order with the others.
+    floor = min(first_at, context.now) if first_at is not None else None
     try:
         for round_ in range(1000):
             due = next_timer_due(workflow)
             context.at = due if due is not None and due <= context.now else None
+            if context.at is not None and floor is not None and context.at < floor:
+                context.at = floor
             if round_ == 0 and first_at is not None and first_at < context.now:
                 context.at = first_at
             if context.at is None and not ready_tasks(workflow, manual=False):

@@ -20,6 +20,7 @@ from ..bpmn.timers import CLOCKED_TIMERS
 from ..errors import InvalidProcedure
 from ..forms import check_schema
 from ..vocabulary import (
+    DEADLINES_FROM,
     OUTCOME_NAMES,
     PREFILL_KEY,
     PREFILL_SOURCE_NAMES,
@@ -146,6 +147,8 @@ def _check_reporting(meta: dict[str, Any]) -> None:
     if covers is not None and (not isinstance(covers, list) or not covers
                                or not set(covers) <= {"child", "adult"} or len(set(covers)) != len(covers)):
         raise InvalidProcedure('procedure.json\'s covers must list "child", "adult" or both')
+    if meta.get("deadlines_from", "raised") not in DEADLINES_FROM:
+        raise InvalidProcedure('procedure.json\'s deadlines_from must be "raised" or "concern_first_raised"')
 
 
 def as_soon_as_possible_problems(meta: dict[str, Any], user_tasks: set[str]) -> list[Problem]:
@@ -176,6 +179,9 @@ def problems_of(files: ProcedureFiles, roles: set[str] | None = None,
         _check_reporting(files.meta)
     except InvalidProcedure as exc:
         return [Problem(str(exc))], None
+    if files.meta.get("deadlines_from") == "concern_first_raised" and "deadlines_from" not in files.bpmn_xml:
+        return [Problem("procedure.json says the deadlines count from the concern first raised, but the diagram "
+                        "never reads deadlines_from")], None
     try:
         root = parse_xml(files.bpmn_xml)
     except InvalidProcedure as exc:

@@ -17,7 +17,7 @@ from ..errors import NotFound
 from ..models import Challenge, Event, Task
 from ..procedures.files import raise_form
 from ..vocabulary import PREFILL_KEY, outcome_label
-from .records import Answer, StageRecord, answers_of, raised_answers, stage_records
+from .records import Answer, StageRecord, answers_of, challenged, raised_answers, stage_records
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -98,6 +98,16 @@ def local(moment: datetime | None) -> str:
     return f"{local:%A} {local.day} {local:%B %Y, %H:%M}"
 
 
+def _challenged(raised: dict) -> list[Answer]:
+    """Who was challenged, on one line of the header (nothing for a challenge raised before the form asked)."""
+    named = {a.key: a.text for a in challenged(raised)}
+    if not named:
+        return []
+    text = ", ".join(named[k] for k in ("challenged_role", "challenged_team") if k in named)
+    extra = "; ".join(named[k] for k in ("challenged_name", "challenged_contact") if k in named)
+    return [Answer("Professional or decision-maker challenged", f"{text} ({extra})" if extra else text)]
+
+
 def _header(challenge: Challenge, raised: dict) -> list[Answer]:
     return [
         Answer("Challenge reference", challenge.reference),
@@ -105,6 +115,7 @@ def _header(challenge: Challenge, raised: dict) -> list[Answer]:
         Answer("Raised", f"{local(challenge.raised_at)} by {challenge.referrer.display_name}"),
         Answer("Raising agency", challenge.raising_agency.name),
         Answer("Receiving agency", challenge.receiving_agency.name),
+        *_challenged(raised),
         Answer("Area of challenge", area_label(challenge.area)),
         Answer("Child Protection Plan / Looked After", CP_OR_LAC.get(raised.get("cp_or_lac"), "Not recorded")),
         Answer("Status", f"Open at {_stage(challenge, challenge.current_stage).lower()}" if challenge.status == "open"

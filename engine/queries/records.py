@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..calendar import WorkingCalendar
 from ..models import Agency, Challenge, Event, Task
 
 
@@ -85,3 +86,59 @@ def raised_answers(session: Session, challenge: Challenge) -> dict[str, Any]:
 
 def history(session: Session, challenge: Challenge) -> list[Event]:
     return list(session.scalars(select(Event).where(Event.challenge_id == challenge.id).order_by(Event.id)))
+
+
+CHALLENGED_LABELS = (("challenged_role", "Role"), ("challenged_name", "Name"), ("challenged_team", "Team or service"),
+                     ("challenged_contact", "Contact"))
+
+
+def challenged(raised: dict[str, Any]) -> list[Answer]:
+    """Who was challenged, as the referrer named them when raising it (role, and name, team and contact where
+    given); empty for a challenge raised before the form asked, or erased."""
+    return [Answer(label, str(raised[key]), key) for key, label in CHALLENGED_LABELS if raised.get(key)]
+
+
+def challenged_json(raised: dict[str, Any]) -> dict[str, str | None] | None:
+    """The same for the API and subject access: role, name, team and contact (None where not given)."""
+    if not any(raised.get(key) for key, _ in CHALLENGED_LABELS):
+        return None
+    return {key.removeprefix("challenged_"): raised.get(key) for key, _ in CHALLENGED_LABELS}
+
+
+@dataclass(frozen=True)
+class DeadlineBasis:
+    """What a challenge's deadlines count from, in words: `counts_from` is the day, `from_concern` whether it is
+    the day the concern was first raised (the procedure says so), `passed_at_raising` the stages whose deadline
+    had already passed when the challenge was raised (it started at a later stage)."""
+
+    counts_from: date
+    from_concern: bool
+    passed_at_raising: tuple[int, ...] = ()
+
+    def sentence(self, stage_word: str = "stage") -> str:
+        day = date_in_words(self.counts_from.isoformat())
+        if self.from_concern:
+            text = (f"Deadlines count from {day}, the day the concern was first raised: the procedure counts its "
+                    "days from the concern, so that day is day 1.")
+        else:
+            text = f"Deadlines count from {day}, the day the challenge was raised."
+        if self.passed_at_raising:
+            stages = " and ".join(f"{stage_word} {n}" for n in self.passed_at_raising)
+            text += (f" When it was raised the deadline of {stages} had already passed, so it moved on at once to "
+                     f"the {stage_word} the procedure's timetable had reached.")
+        return text
+
+
+def deadline_basis(challenge: Challenge, raised: dict[str, Any], events: list[Event]) -> DeadlineBasis:
+    moment = challenge.raised_at
+    anchor = raised.get("deadlines_from")
+    if isinstance(anchor, str):
+        try:
+            moment = datetime.fromisoformat(anchor)
+        except ValueError:
+            pass
+    from_concern = moment < challenge.raised_at
+    passed = sorted({e.data.get("stage") for e in events if e.kind == "deadline_missed" and e.at <= challenge.raised_at
+                     and isinstance((e.data or {}).get("stage"), int)})
+    # Every UK partnership shares London's date.
+    return DeadlineBasis(WorkingCalendar().local_day(moment), from_concern, tuple(passed))

@@ -130,6 +130,7 @@ def test_stoke_raise_page_shows_the_barriers_to_challenge(live_app, session, clo
         assert options == ["Choose…", "Midlands Partnership University NHS Foundation Trust",
                            "Stoke Primary School", "Stoke-on-Trent Children's Social Care"]
         page.get_by_label("Agency you are challenging").select_option(label="Stoke-on-Trent Children's Social Care")
+        page.get_by_label("Role of the professional or decision-maker you are challenging").fill("Duty sergeant")
         page.get_by_label("Case reference of the child or adult").fill("CH-9044")
         page.get_by_role("radio", name="Service provision", exact=True).check()
         page.get_by_label("What is the disagreement?").fill("The family support service was withdrawn.")

@@ -25,6 +25,7 @@ def test_practitioner_raises_and_receiving_practitioner_completes_stage_1(live_a
         page.get_by_role("link", name="Raise a challenge").first.click()
         check_page(page, "the raise page")
         page.get_by_label("Agency you are challenging").select_option(label="Durham Constabulary")
+        page.get_by_label("Role of the professional or decision-maker you are challenging").fill("Duty sergeant")
         page.get_by_label("Case reference of the child or adult").fill("CH-2207")
         page.get_by_role("radio", name="Decision making", exact=True).check()
         page.get_by_label("What is the disagreement?").fill("No strategy discussion was held after the disclosure.")

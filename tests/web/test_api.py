@@ -225,6 +225,7 @@ def test_raise_names_every_bad_field_at_once(api, counts):
     assert r.status_code == 422
     assert r.json["errors"] == {
         "receiving_agency_id": "This answer is required.",
+        "challenged_role": "This answer is required.",
         "subject_reference": "This answer is required.",
         "summary": "This answer is required.",
         "cp_or_lac": "This answer is required.",
