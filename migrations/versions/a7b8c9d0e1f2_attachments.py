@@ -1,7 +1,7 @@
 """attachments: files added to a challenge, kept in the database
 
-Revision ID: e4f5a6b7c8d9
-Revises: b7c1d2e3f4a5
+Revision ID: a7b8c9d0e1f2
+Revises: f1a2b3c4d5e6
 Create Date: 2026-12-02 01:20:00
 
 """
@@ -12,8 +12,8 @@ import engine.models  # noqa: F401  (column types such as UTCDateTime)
 
 
 # revision identifiers, used by Alembic.
-revision = 'e4f5a6b7c8d9'
-down_revision = 'b7c1d2e3f4a5'
+revision = 'a7b8c9d0e1f2'
+down_revision = 'f1a2b3c4d5e6'
 branch_labels = None
 depends_on = None
 
