@@ -96,7 +96,7 @@ def test_who_was_challenged_is_shown_to_both_sides_and_in_the_records_and_the_ap
     with app.app_context():
         from web.database import db
 
-        keys = list(available(db.session.get(Challenge, challenge_id)))
+        keys = list(available(db.session, db.session.get(Challenge, challenge_id)))
     record = text(csc.get(f"/challenges/{challenge_id}/records/{keys[0]}"))
     assert "Detective sergeant, Public protection unit (Jo Smith; 0121 626 5000)" in record
     assert "Detective sergeant, Public protection unit (Jo Smith; 0121 626 5000)" in \
@@ -165,7 +165,7 @@ def test_a_walked_case_reads_every_date_in_words(session, clock, as_user, app):
         scan(f"task {task.bpmn_id}", _visible(as_user("dudley-executive" if task.bpmn_id == "s4_meeting" else
                                                       "dudley-police-practitioner").get(f"/tasks/{task.id}")
                                               .get_data(as_text=True)))
-    for key in available(challenge):
+    for key in available(session, challenge):
         record = _visible(referrer.get(f"/challenges/{challenge.id}/records/{key}").get_data(as_text=True))
         scan(f"record {key}", record)
         if key == "resolution_template":  # the meeting's date, answered as 2027-01-18
@@ -204,7 +204,7 @@ def _assert_tagged(data: bytes, title: str) -> None:
 def test_the_records_and_the_report_pdfs_are_tagged(session, clock, as_user):
     walk = _walk_dudley(session, clock)
     referrer = as_user("dudley-school-practitioner")
-    for key in available(walk.refresh()):
+    for key in available(session, walk.refresh()):
         _assert_tagged(referrer.get(f"/challenges/{walk.challenge.id}/records/{key}.pdf").data,
                        walk.challenge.reference)
     report = as_user("dudley-business-unit").get("/reports/report.pdf",
