@@ -23,6 +23,7 @@ from engine.queries.records import challenged, deadline_basis, history, raised_a
 from . import formrender
 from .auth import caller
 from .database import clock, db
+from .security import CONTENT_SECURITY_POLICY
 
 bp = Blueprint("challenges", __name__, url_prefix="/challenges")
 
@@ -165,7 +166,7 @@ def attachment_response(attachment):
     response = send_file(io.BytesIO(attachment.content), mimetype=attachments.KINDS[attachment.kind].media_type,
                          as_attachment=True, download_name=attachment.file_name, max_age=0)
     response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Content-Security-Policy"] = f"{CONTENT_SECURITY_POLICY}; sandbox"
     return response
 
 

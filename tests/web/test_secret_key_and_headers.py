@@ -15,6 +15,7 @@ from flask import Flask, url_for
 from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy import select
 
+from engine.cases.attachments import add_attachment
 from engine.cases.raising import raise_challenge
 from engine.models import AccessLog, Task
 from tests.conftest import raise_answers
@@ -47,8 +48,10 @@ def make_app(database_url, db_engine, clock, demo):
 
 @pytest.fixture
 def raised(session, clock, user, agency):
-    """A challenge csc-practitioner raised against Durham Constabulary, and its stage 1 task."""
+    """A challenge csc-practitioner raised against Durham Constabulary (with a file attached), and its stage 1
+    task."""
     challenge = raise_challenge(session, clock, user("csc-practitioner"), raise_answers(agency("Durham").id))
+    add_attachment(session, clock, user("csc-practitioner"), challenge.id, "summary.txt", b"We agreed.\n")
     task = session.scalar(select(Task).where(Task.challenge_id == challenge.id))
     return challenge, task
 
@@ -185,7 +188,7 @@ def every_get_route(app, challenge_id: int, task_id: int) -> list[tuple[str, str
     """(endpoint, path) for every route that answers GET, with real ids: a new route with an argument this
     does not know fails here until it is given a value."""
     values = {"challenge_id": challenge_id, "task_id": task_id, "key": "monitoring_return", "filename": "site.css",
-              "user_id": 1, "slug": "darlington", "procedure": "darlington", "version_id": 1}
+              "user_id": 1, "slug": "darlington", "procedure": "darlington", "version_id": 1, "attachment_id": 1}
     found = []
     with app.test_request_context():
         for rule in app.url_map.iter_rules():
