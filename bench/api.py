@@ -34,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import psycopg  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
+from bench.run import percentile  # noqa: E402
 from bench.seed import clone, template  # noqa: E402
 from engine import tokens  # noqa: E402
 from engine.cases.raising import raise_challenge  # noqa: E402
@@ -50,11 +51,6 @@ POSTGRES_DB = os.environ.get("PC_BENCH_PG_DB", "challenge_api_bench")
 RAISE = {"subject_reference": "API-1", "area": "thresholds", "summary": "Closed without assessment.",
          "cp_or_lac": "neither", "significant_risk": False}
 RESPOND = {"rationale": "Threshold not met on the information held.", "response": "We will review it today."}
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
 def database(kind: str, folder: str) -> str:
