@@ -50,6 +50,7 @@ test-postgres: install chromium
 
 bench: install
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/api.py
 
 clean:
 	rm -rf $(VENV) node_modules web/static/build instance .pytest_cache

@@ -28,12 +28,12 @@ from engine.text import UNSTORABLE_MESSAGE, unstorable_paths
 from .challenges import attachment_response
 from .database import clock, db
 from .openapi import OPENAPI
-from .security import too_large_message
+from .security import API_PREFIX, is_api_path, too_large_message
 
 # How deeply a JSON body may nest: ours go two levels deep; Python's parser would recurse until it failed.
 MAX_JSON_DEPTH = 32
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
+bp = Blueprint("api", __name__, url_prefix=API_PREFIX)
 
 
 def _error(status: int, message: str, errors: dict | None = None):
@@ -84,7 +84,7 @@ def _unexpected(exc):
 
 
 def is_api_request() -> bool:
-    return request.path.startswith(bp.url_prefix + "/") or request.path == bp.url_prefix
+    return is_api_path(request.path)
 
 
 def no_route():
@@ -298,11 +298,12 @@ def agencies():
     })
 
 
-def task_line_json(line, user) -> dict:
-    """A lean line of My tasks: what a list needs, and the link to the task (with its form) to act on it."""
+def task_line_json(line, user, tasks_url: str | None = None) -> dict:
+    """A lean line of My tasks: what a list needs, and the link to the task (with its form) to act on it
+    (`tasks_url`/{id}, the task's URL, built once for a whole list)."""
     return {
         "id": line.id,
-        "url": url_for("api.task", task_id=line.id),
+        "url": f"{tasks_url}/{line.id}" if tasks_url else url_for("api.task", task_id=line.id),
         "challenge_id": line.challenge_id,
         "challenge_reference": line.challenge_reference,
         "subject_reference": line.subject_reference,
@@ -331,7 +332,8 @@ def my_tasks():
     page = int(page) if page.isdigit() and 0 < len(page) < 6 and int(page) > 0 else 1
     lines = access.my_tasks(db.session, g.user, limit=access.MY_TASKS_PAGE + 1, filters=chosen,
                             offset=(page - 1) * access.MY_TASKS_PAGE, now=clock().now())
-    body = {"tasks": [task_line_json(line, g.user) for line in lines[:access.MY_TASKS_PAGE]]}
+    tasks_url = url_for("api.my_tasks")  # each task is at tasks_url/{id} (the route `api.task`)
+    body = {"tasks": [task_line_json(line, g.user, tasks_url) for line in lines[:access.MY_TASKS_PAGE]]}
     if len(lines) > access.MY_TASKS_PAGE:
         body["next"] = url_for("api.my_tasks", page=page + 1, **chosen.query_args())
     return jsonify(body)

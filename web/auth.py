@@ -15,6 +15,7 @@ from engine.errors import Refused, Throttled
 from engine.models import User
 
 from .database import clock, db
+from .security import is_api_path
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -73,6 +74,8 @@ def _unauthorized():
 
 
 def _password_first():
+    if is_api_path(request.path):  # bearer tokens only: no cookie session, no current_user to load
+        return None
     if current_user.is_authenticated and current_user.must_change_password \
             and request.endpoint not in OPEN_WHILE_CHANGING:
         return redirect(url_for("account.password"))

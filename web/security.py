@@ -19,6 +19,14 @@ from engine.audit.notes import Signer
 from engine.cases.attachments import size_in_words
 from engine.text import storable
 
+# The JSON API's paths (web/api.py).
+API_PREFIX = "/api/v1"
+
+
+def is_api_path(path: str) -> bool:
+    return path.startswith(API_PREFIX + "/") or path == API_PREFIX
+
+
 # Our ids are 32-bit integers on PostgreSQL; a larger number in a URL is no id of ours: 404, not an overflow.
 LARGEST_ID = 2**31 - 1
 
@@ -142,10 +150,16 @@ def secret_box(app: Flask) -> SecretBox:
 
 class SessionInterface(SecureCookieSessionInterface):
     """Session cookies marked Secure whenever the request came over HTTPS (directly or through a trusted proxy),
-    whatever SESSION_COOKIE_SECURE says."""
+    whatever SESSION_COOKIE_SECURE says; none at all for the API."""
 
     def get_cookie_secure(self, app: Flask) -> bool:
         return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
+
+    def open_session(self, app: Flask, incoming: Request):
+        # The API authenticates by bearer token alone: its requests neither read nor write the cookie session.
+        if is_api_path(incoming.path):
+            return self.make_null_session(app)
+        return super().open_session(app, incoming)
 
 
 class IdConverter(IntegerConverter):

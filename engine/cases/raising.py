@@ -164,6 +164,9 @@ def raise_challenge(session: Session, clock: Clock, user: User, answers: dict[st
             significant_risk=answers["significant_risk"], cp_or_lac=answers["cp_or_lac"], status="open",
             current_stage=0, raised_at=moment, state=b"",
         )
+        # What it refers to, held by the challenge: nothing of it is read again when the challenge is shown.
+        challenge.partnership, challenge.procedure_version, challenge.referrer = partnership, version, user
+        challenge.raising_agency, challenge.receiving_agency = raising, receiving
         session.add(challenge)
         session.flush()
         challenge.reference = f"{partnership.slug[:3].upper()}-{moment:%Y}-{challenge.id:05d}"

@@ -44,7 +44,8 @@ TASK_TO_COMPLETE = (
     select(Task, exists().where(Membership.user_id == bindparam("user_id"), Membership.role == Task.role,
                                 Membership.agency_id == Task.agency_id))
     .where(Task.id == bindparam("task_id"))
-    .options(joinedload(Task.challenge).options(undefer(Challenge.state), joinedload(Challenge.partnership)))
+    .options(joinedload(Task.challenge).options(undefer(Challenge.state), joinedload(Challenge.partnership)),
+             joinedload(Task.agency))
 )
 # Claim and complete in one conditional update, so a concurrent claim or completion cannot slip between.
 _COMPLETE = (

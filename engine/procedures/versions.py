@@ -110,7 +110,7 @@ def current_version(session: Session, partnership_id: int) -> ProcedureVersion |
     partnership = session.get(Partnership, partnership_id)
     if partnership is None or partnership.current_version_id is None:
         return None
-    return session.get(ProcedureVersion, partnership.current_version_id)
+    return published_version(session, partnership.current_version_id)
 
 
 # A published version is never changed or deleted (publishing other content makes another row), so each process
@@ -122,7 +122,13 @@ _published: WeakKeyDictionary[Engine, dict[int, ProcedureVersion]] = WeakKeyDict
 def version_of(session: Session, challenge: Challenge) -> ProcedureVersion:
     """The challenge's procedure version, put in the session without a query once this process has read it, so
     `challenge.procedure_version` needs none either."""
-    version_id = challenge.procedure_version_id
+    version = published_version(session, challenge.procedure_version_id)
+    set_committed_value(challenge, "procedure_version", version)
+    return version
+
+
+def published_version(session: Session, version_id: int) -> ProcedureVersion:
+    """The published version with this id, put in the session without a query once this process has read it."""
     version = session.identity_map.get(identity_key(ProcedureVersion, version_id))
     if version is None:
         published = _published.setdefault(session.get_bind(), {})
@@ -138,7 +144,6 @@ def version_of(session: Session, challenge: Challenge) -> ProcedureVersion:
         # Held for the session's life (its identity map only holds objects weakly), so the next case of the
         # same procedure in this session finds it there.
         session.info.setdefault("procedure_versions", []).append(version)
-    set_committed_value(challenge, "procedure_version", version)
     return version
 
 

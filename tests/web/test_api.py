@@ -744,3 +744,23 @@ def test_a_challenge_raised_at_a_moment_ahead_of_the_servers_clock_counts_from_t
     assert r.status_code == 201, r.json
     assert r.json["raised_at"] == "2026-12-18T15:00:00Z"
     assert [t["due_at"] for t in r.json["tasks"]] == ["2026-12-21T17:00:00Z"]
+
+
+def test_the_api_neither_reads_nor_writes_the_cookie_session(app, client, login, api, raised):
+    """A browser's session cookie sent along with a bearer token changes nothing: the token alone says who asks
+    (even while the browser's user must change their password), and no cookie is set or varied on."""
+    from engine.models import User
+    from web.database import db
+
+    assert login("csc-practitioner").status_code == 302
+    with app.app_context():
+        db.session.scalar(select(User).where(User.username == "csc-practitioner")).must_change_password = True
+        db.session.commit()
+    assert client.get("/tasks").status_code == 302  # the browser is sent to change the password first
+    r = api("GET", "/tasks", "police-practitioner")
+    assert r.status_code == 200
+    assert [t["id"] for t in r.json["tasks"]] == [respond_task_id(raised)]
+    assert "Set-Cookie" not in r.headers
+    assert "Cookie" not in r.headers.get("Vary", "")
+    r = api("GET", "/tasks")
+    assert r.status_code == 401  # the session cookie is no credential here
