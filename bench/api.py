@@ -49,7 +49,7 @@ ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 POSTGRES_DB = os.environ.get("PC_BENCH_PG_DB", "challenge_api_bench")
 RAISE = {"subject_reference": "API-1", "area": "thresholds", "summary": "Closed without assessment.",
-         "cp_or_lac": "neither", "significant_risk": False}
+         "cp_or_lac": "neither", "significant_risk": False, "challenged_role": "Team manager"}
 RESPOND = {"rationale": "Threshold not met on the information held.", "response": "We will review it today."}
 
 
