@@ -18,6 +18,9 @@ from engine.procedures.files import raise_form
 from engine.text import UNSTORABLE_MESSAGE
 from tests.conftest import raise_answers
 from tests.walk import Walk, at
+from tests.web import test_web_pages as pages
+
+as_user = pages.as_user
 
 RESPOND = {"rationale": "The referral did not meet the threshold for a section 47 enquiry.",
            "response": "We will review the case with the school's DSL tomorrow."}
@@ -128,15 +131,6 @@ def world(client, bearer, police):
     return {"challenge": r.json["id"], "task": task["id"]}
 
 
-@pytest.fixture
-def as_user(app):
-    def make(username: str):
-        c = app.test_client()
-        r = c.post("/login", data={"username": username, "password": "demo-password"})
-        assert r.status_code == 302, (username, r.status_code)
-        return c
-
-    return make
 
 
 def task_state(in_db, task_id: int) -> tuple:

@@ -8,7 +8,6 @@ import io
 import re
 
 import pypdf
-import pytest
 from sqlalchemy import select
 
 from engine.models import Challenge, Notification
@@ -25,22 +24,16 @@ from tests.engine.test_dudley_scenario import (
     TEMPLATE,
 )
 from tests.walk import Walk, at
+from tests.web import test_web_pages as pages
 from tests.web.test_web_pages import field_error, form_data, text
+
+as_user = pages.as_user
 
 NAMED = {"challenged_role": "Detective sergeant", "challenged_name": "Jo Smith",
          "challenged_team": "Public protection unit", "challenged_contact": "0121 626 5000"}
 ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
 
 
-@pytest.fixture
-def as_user(app):
-    def make(username: str):
-        c = app.test_client()
-        r = c.post("/login", data={"username": username, "password": "demo-password"})
-        assert r.status_code == 302, (username, r.status_code)
-        return c
-
-    return make
 
 
 def _visible(page: str) -> str:
