@@ -105,8 +105,8 @@ PROCEDURE_KEYS = (
           "`{\"tasks\": [user task ids], \"remind_every_working_days\": N}` (N from 1 to 20). While such a task "
           "is open, every N working days (at the end of the working day, counted from when it opened) its holder "
           "(whoever claimed it, else everyone holding its lane) and their manager (in its agency, the holders of the "
-          "next role up of practitioner, line_manager, senior_manager, head_of_service) are reminded, until it is "
-          "completed or closes; after downtime, one reminder, not one per interval missed."),
+          "next role up of practitioner, line_manager, senior_manager, head_of_service, director) are reminded, "
+          "until it is completed or closes; after downtime, one reminder, not one per interval missed."),
     Entry("deadlines_from", "What the deadlines count from: `raised` (the default), the day the challenge is "
                             "raised, or `concern_first_raised`, the day the raise form says the concern was first "
                             "raised (for a procedure that numbers its days from the concern, such as Dudley's day "
@@ -123,7 +123,7 @@ PROCEDURE_KEY_NAMES = frozenset(entry.name for entry in PROCEDURE_KEYS)
 # Who a holder's manager is, for the reminders of tasks wanted "as soon as possible": within the task's agency, the
 # holders of the first role above the lane's on this ladder that someone there holds (a line manager's manager is
 # the senior manager, else the head of service). A lane off the ladder, or at its top, has no manager to tell.
-MANAGER_LADDER = ("practitioner", "line_manager", "senior_manager", "head_of_service")
+MANAGER_LADDER = ("practitioner", "line_manager", "senior_manager", "head_of_service", "director")
 REMIND_EVERY_LIMIT = 20  # working days
 
 OUTCOMES = (

@@ -43,7 +43,7 @@ SEE_EVERY_CASE = ("business_unit", "auditor")
 # The managers who supervise their agency's challenges (line managers, who are also the designated safeguarding
 # leads, senior managers and heads of service): they see every challenge their agency raised or received, and
 # may reassign its open tasks.
-SUPERVISING_ROLES = ("line_manager", "senior_manager", "head_of_service")
+SUPERVISING_ROLES = ("line_manager", "senior_manager", "head_of_service", "director")
 
 
 def supervises(user_id: int) -> ColumnElement[bool]:

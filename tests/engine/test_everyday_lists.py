@@ -130,6 +130,7 @@ def test_my_agency_cases_lists_each_open_challenge_with_stage_deadline_and_holde
     claim_task(session, clock, officer, cp_task.id)
 
     assert not is_supervisor(session, user("csc-practitioner"))
+    assert is_supervisor(session, user("tees-police-director"))  # stage 3's top tier supervises too
     cases = agency_cases(session, user("csc-head"))
     assert [c.subject_reference for c in cases] == ["CH-PLAIN", "CH-CP", "CH-RISK"]
     assert {c.our_side for c in cases} == {"raising"}

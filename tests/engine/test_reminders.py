@@ -89,6 +89,9 @@ def test_a_manager_is_the_next_role_up_the_ladder_that_someone_in_the_agency_hol
     darlington_police, tees_police = agency("Durham Constabulary"), agency("Cleveland Police")
     assert manager_of(session, "practitioner", tees_police.id)[0] == "line_manager"
     assert manager_of(session, "line_manager", tees_police.id)[0] == "senior_manager"
+    # Tees has every tier of stage 3: a head of service answers to the director, who answers to nobody here.
+    assert manager_of(session, "head_of_service", tees_police.id)[0] == "director"
+    assert manager_of(session, "director", tees_police.id) == (None, [])
     # Darlington's agencies have no senior managers: a line manager answers to the head of service.
     assert manager_of(session, "line_manager", darlington_police.id)[0] == "head_of_service"
     assert manager_of(session, "head_of_service", darlington_police.id) == (None, [])
