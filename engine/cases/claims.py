@@ -90,12 +90,17 @@ def may_reassign(session: Session, user: User, task: Task) -> bool:
                                                            Membership.role.in_(roles)).limit(1)))
 
 
-def holders_of(session: Session, task: Task) -> list[User]:
-    """The active people holding the task's role in its agency: whom it can be reassigned to."""
+def holders(session: Session, role: str, agency_id: int) -> list[User]:
+    """The active people holding `role` in the agency, by name."""
     return list(session.scalars(
         select(User).join(Membership, Membership.user_id == User.id)
-        .where(Membership.role == task.role, Membership.agency_id == task.agency_id, User.active.is_(True))
+        .where(Membership.role == role, Membership.agency_id == agency_id, User.active.is_(True))
         .order_by(User.display_name)))
+
+
+def holders_of(session: Session, task: Task) -> list[User]:
+    """The active people holding the task's role in its agency: whom it can be reassigned to."""
+    return holders(session, task.role, task.agency_id)
 
 
 def reassign_task(session: Session, clock: Clock, user: User, task_id: int, to_user_id: object,

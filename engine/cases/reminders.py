@@ -16,19 +16,17 @@ from sqlalchemy.orm import Session, joinedload
 from .. import events
 from ..bpmn.script_engine import local_time
 from ..clock import Clock
-from ..models import Challenge, Membership, Task, User
+from ..models import Challenge, Task
 from ..procedures.versions import version_of
 from ..unit_of_work import unit_of_work
 from ..vocabulary import MANAGER_LADDER
 from . import store
+from .claims import holders
 from .writer import partnership_calendar, reminder_interval
 
 
 def _holders(session: Session, role: str, agency_id: int) -> list[int]:
-    return list(session.scalars(
-        select(User.id).join(Membership, Membership.user_id == User.id)
-        .where(Membership.role == role, Membership.agency_id == agency_id, User.active.is_(True))
-        .order_by(User.id)))
+    return [user.id for user in holders(session, role, agency_id)]
 
 
 def manager_of(session: Session, role: str, agency_id: int) -> tuple[str | None, list[int]]:
